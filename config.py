@@ -1,0 +1,82 @@
+"""Settings from environment variables (prefix DOEFLOW_), one class per mode.
+
+`DOEFLOW_ENV` picks the mode: `development` (default; demo passwords allowed), `production`, `test`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"DOEFLOW_{name}", default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Read when instantiated, so a changed environment (tests, CLI) is seen."""
+
+    ENV = "development"
+    DEMO = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+
+    def __init__(self) -> None:
+        self.DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'doeflow.sqlite3'}"
+        self.SECRET_KEY = _env("SECRET_KEY") or "dev-only-not-secret"
+        self.BASE_URL = _env("BASE_URL") or "http://127.0.0.1:5000"
+        self.SMTP_HOST = _env("SMTP_HOST")
+        self.SMTP_PORT = int(_env("SMTP_PORT") or 25)
+        self.SMTP_USER = _env("SMTP_USER")
+        self.SMTP_PASSWORD = _env("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+        self.MAIL_FROM = _env("MAIL_FROM") or "doeflow@localhost"
+        self.SCHEDULER = _flag("SCHEDULER", True)
+        self.ALLOW_TIME_TRAVEL = _flag("ALLOW_TIME_TRAVEL", False)
+        self.WORKFLOWS_DIR = str(ROOT / "workflows" / "bpmn")
+        self.FORMS_DIR = str(ROOT / "forms")
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class ProductionConfig(Config):
+    ENV = "production"
+    DEMO = False
+    SESSION_COOKIE_SECURE = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not _env("SECRET_KEY"):
+            raise RuntimeError("DOEFLOW_SECRET_KEY must be set in production")
+
+
+class TestConfig(Config):
+    ENV = "test"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SCHEDULER = False
+
+
+MODES = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
+
+
+def load(mode: str | None = None) -> Config:
+    """The settings object for `mode` (default: DOEFLOW_ENV, else development)."""
+    name = mode or _env("ENV", "development") or "development"
+    try:
+        return MODES[name]()
+    except KeyError:
+        raise RuntimeError(f"DOEFLOW_ENV must be one of {', '.join(MODES)}, not {name!r}") from None

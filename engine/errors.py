@@ -1,0 +1,66 @@
+"""The engine's own errors: what a caller (web, CLI, tests) catches and turns into a message."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class NotFound(EngineError):
+    """The thing does not exist, or the actor may not know that it exists."""
+
+
+class PermissionDenied(EngineError):
+    """The actor may see the thing but not do this to it."""
+
+
+class Conflict(EngineError):
+    """Somebody else changed the thing first (a task already completed, a stale instance)."""
+
+
+class InvalidData(EngineError):
+    """Submitted data was refused; `fields` maps a field path to its message."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a diagram, pointing at a file, a line and an element."""
+
+    file: str
+    line: int | None
+    element: str | None
+    message: str
+    severity: str = "error"  # "error" blocks publishing, "warning" does not
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line or 0}: {self.element or '-'}: {self.message}"
+
+
+class InvalidDiagram(EngineError):
+    """A diagram (or a set of them) cannot be published or run; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ScriptRefused(EngineError):
+    """A script or expression tried something the restricted evaluator does not allow."""
+
+
+class ProcessFailure(EngineError):
+    """A step of the process failed while running (a script error, a bad condition).
+
+    The unit of work that hit it is rolled back; the message names the element.
+    """
+
+    def __init__(self, element: str | None, message: str):
+        self.element = element
+        self.message = message
+        super().__init__(f"{element or 'process'}: {message}")

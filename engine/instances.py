@@ -1,0 +1,131 @@
+"""Starting process instances and reading them back."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+
+from forms.validation import field_errors
+
+from . import audit, bpmn, definitions, org, runtime
+from .errors import InvalidData, NotFound, PermissionDenied
+from .models import AuditEvent, HumanTask, Office, ProcessInstance, User
+from .uow import UnitOfWork
+from .views import EventView, InstanceView, TaskView
+
+
+def start_event(loaded: definitions.LoadedVersion):
+    """The process's none start event (the one a person starts), or None."""
+    for spec in loaded.spec.start.outputs:
+        if isinstance(getattr(spec, "event_definition", None), NoneEventDefinition):
+            return spec
+    return None
+
+
+def may_start(uow: UnitOfWork, actor: org.Actor, loaded: definitions.LoadedVersion, office: Office) -> bool:
+    start = start_event(loaded)
+    if start is None:
+        return False
+    if start.lane is None:
+        return actor.sees_office(office.code)
+    return actor.holds(start.lane, org.candidate_office(uow.session, start.lane, office))
+
+
+def start_instance(
+    uow: UnitOfWork,
+    actor_id: int,
+    process_id: str,
+    office_code: str,
+    data: dict[str, Any] | None = None,
+    *,
+    title: str | None = None,
+) -> InstanceView:
+    """Start the latest version of `process_id` for an office, as `actor_id`, with start-form data."""
+    data = dict(data or {})
+    with uow:
+        session = uow.session
+        actor = org.load_actor(session, actor_id)
+        office = session.get(Office, office_code)
+        if office is None or not actor.sees_office(office_code):
+            raise NotFound(f"no office {office_code!r} that you work for")
+        version = definitions.get_version(uow, process_id)
+        loaded = definitions.load_version(version)
+        if not may_start(uow, actor, loaded, office):
+            raise PermissionDenied(f"you may not start {version.name} for {office_code}")
+        start = start_event(loaded)
+        errors = field_errors(loaded.form(bpmn.form_key(start)), data)
+        if errors:
+            raise InvalidData("the start form has errors", errors)
+
+        workflow = runtime.new_workflow(loaded)
+        workflow.task_tree.set_data(**data, office=office_code)  # the start task: its data flows on
+        now = uow.now()
+        instance = ProcessInstance(
+            process_version_id=version.id,
+            process_version=version,
+            process_id=process_id,
+            office_code=office_code,
+            title=(title or _title(data) or f"{version.name} – {office.name}")[:300],
+            status="running",
+            state="",
+            started_by_id=actor.id,
+            started_at=now,
+            updated_at=now,
+        )
+        session.add(instance)
+        session.flush()
+        runtime.advance(workflow)
+        runtime.save(uow, instance, workflow)
+        audit.record(uow, instance.id, "started", actor_id=actor.id, data=data or None)
+        runtime.sync_human_tasks(uow, instance, workflow)
+        if instance.status == "completed":
+            audit.record(uow, instance.id, "completed")
+        session.flush()
+        view = instance_view(uow, instance, workflow)
+        uow.commit()
+        return view
+
+
+def _title(data: dict[str, Any]) -> str | None:
+    value = data.get("title")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def get_instance(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstanceView:
+    """An instance with its open tasks, its audit timeline and its current data."""
+    with uow:
+        actor = org.load_actor(uow.session, actor_id)
+        instance = visible_instance(uow, actor, instance_id)
+        loaded = definitions.load_version(instance.process_version)
+        return instance_view(uow, instance, runtime.load_workflow(instance, loaded))
+
+
+def visible_instance(uow: UnitOfWork, actor: org.Actor, instance_id: int) -> ProcessInstance:
+    instance = uow.session.get(ProcessInstance, instance_id)
+    if instance is None or not (actor.sees_office(instance.office_code) or instance.started_by_id == actor.id):
+        raise NotFound(f"no instance {instance_id}")
+    return instance
+
+
+def instance_view(uow: UnitOfWork, instance: ProcessInstance, workflow) -> InstanceView:
+    session = uow.session
+    tasks = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        .order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
+    rows = session.execute(
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.instance_id == instance.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    last = workflow.last_task
+    data = dict(workflow.data) if workflow.is_completed() or last is None else dict(last.data)
+    return InstanceView.of(
+        instance,
+        tasks=[TaskView.of(t, instance.title) for t in tasks],
+        events=[EventView.of(event, name) for event, name in rows],
+        data=data,
+    )

@@ -1,0 +1,175 @@
+"""Persistent model: organisation (offices, roles, users), process versions and instances,
+the human-task projection and the audit log. Plain SQLAlchemy 2 typed mappings."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+# JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+OFFICE_KINDS = ("hq", "regional", "country")
+ROLE_SCOPES = ("country", "regional", "hq")
+
+
+class Office(Base):
+    __tablename__ = "office"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # one of OFFICE_KINDS
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("office.code"))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    @property
+    def regional_code(self) -> str:
+        """The regional office this office answers to (itself for a regional office)."""
+        if self.kind == "country" and self.parent_code:
+            return self.parent_code
+        return self.code
+
+
+class Role(Base):
+    """A role is what a BPMN lane names; its scope says in which office it is held."""
+
+    __tablename__ = "role"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # one of ROLE_SCOPES
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Membership(Base):
+    """User holds role in office."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "role_name", "office_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    role_name: Mapped[str] = mapped_column(ForeignKey("role.name"))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ApiToken(Base):
+    """Bearer token for the API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class ProcessVersion(Base):
+    """One published version of a process: the files it runs from, frozen."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300))
+    # file name -> text (bpmn, dmn, forms/*.json); deferred: read only when a version is first parsed
+    files: Mapped[dict[str, str]] = mapped_column(Json, deferred=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    published_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_office_status", "office_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))  # running, completed
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow state without its spec (see engine/state.py)
+    sla_breached: Mapped[bool] = mapped_column(default=False)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(default=1)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
+
+    # SQLAlchemy's version counter: an UPDATE that finds another revision raises StaleDataError.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """Projection of the ready (and past) user and manual tasks, so the inbox never reads state."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_candidates", "state", "candidate_role", "candidate_office", "due_at"),
+        Index("ix_human_task_assignee", "assignee_id", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(64))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    candidate_role: Mapped[str | None] = mapped_column(String(64))
+    candidate_office: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    state: Mapped[str] = mapped_column(String(16))  # open, completed, cancelled
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+
+
+class AuditEvent(Base):
+    """Append-only record of what happened to an instance."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any] | None] = mapped_column(Json)

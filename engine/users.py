@@ -1,0 +1,133 @@
+"""Users, their memberships and API tokens; the demo organisation of DESIGN section 7."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import org
+from .errors import Conflict, InvalidData, NotFound
+from .models import ApiToken, Office, User
+from .uow import UnitOfWork
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def add_user(
+    uow: UnitOfWork,
+    email: str,
+    *,
+    name: str,
+    office: str,
+    roles: list[str],
+    password: str | None = None,
+    language: str = "en",
+) -> int:
+    """Create a user holding `roles` in `office`; returns the new user's id."""
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidData("invalid email", {"email": "Must be an email address."})
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvalidData("password too short", {"password": f"Must be at least {MIN_PASSWORD} characters."})
+    with uow:
+        session = uow.session
+        if session.scalar(select(User.id).where(User.email == email)) is not None:
+            raise Conflict(f"a user {email} already exists")
+        office_row = session.get(Office, office)
+        user = User(email=email, name=name.strip() or email, language=language,
+                    timezone=office_row.timezone if office_row else "UTC",
+                    password_hash=hash_password(password) if password else None, created_at=uow.now())
+        session.add(user)
+        for role in roles:
+            org.add_membership(session, user, role, office)
+        session.flush()
+        user_id = user.id
+        uow.commit()
+        return user_id
+
+
+def issue_token(uow: UnitOfWork, email: str) -> str:
+    """A new API token for the user; only its hash is kept, so it is shown once."""
+    token = "dfw_" + secrets.token_urlsafe(32)
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None:
+            raise NotFound(f"no user {email}")
+        uow.session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=uow.now()))
+        uow.commit()
+    return token
+
+
+def token_hash(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough (unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_token(uow: UnitOfWork, token: str) -> int | None:
+    with uow:
+        row = uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+        if row is None:
+            return None
+        user = uow.session.get(User, row.user_id)
+        return user.id if user is not None and user.active else None
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str) -> int | None:
+    """The user's id if the password is right; None otherwise, in the same time either way."""
+    with uow:
+        user = uow.session.scalar(select(User).where(User.email == email.strip().lower()))
+        stored = user.password_hash if user is not None and user.active else None
+        ok = check_password_hash(stored or _DUMMY_HASH, password)
+        return user.id if ok and stored else None
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(16))
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: str
+    office: str
+
+
+def demo_users() -> list[DemoUser]:
+    """One user per role and office where the role applies: `<role>@<office>.demo`."""
+    users = []
+    for code, _name, kind, _parent, _tz in org.OFFICES:
+        for role, scope in org.ROLES.items():
+            if scope == kind:
+                slug = role.lower().replace(" ", "-")
+                users.append(DemoUser(f"{slug}@{code.lower()}.demo", f"{role} ({code})", role, code))
+    return users
+
+
+def load_demo(uow: UnitOfWork, password: str) -> int:
+    """The catalogue's offices and roles and the demo users; idempotent. Returns users created."""
+    with uow:
+        session = uow.session
+        org.ensure_catalogue(session)
+        created = 0
+        existing = set(session.scalars(select(User.email)))
+        password_hash = hash_password(password)  # one salted hash for the shared demo password
+        for demo in demo_users():
+            if demo.email in existing:
+                continue
+            office = session.get(Office, demo.office)
+            user = User(email=demo.email, name=demo.name, language="en", timezone=office.timezone,
+                        password_hash=password_hash, created_at=uow.now())
+            session.add(user)
+            org.add_membership(session, user, demo.role, demo.office)
+            created += 1
+        uow.commit()
+        return created

@@ -1,0 +1,75 @@
+"""Read models the engine hands to its callers: plain frozen data, no ORM objects or sessions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .models import AuditEvent, HumanTask, ProcessInstance
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    instance_id: int
+    instance_title: str
+    process_id: str
+    element_id: str
+    title: str
+    lane: str | None
+    form_key: str | None
+    office: str
+    assignee_id: int | None
+    state: str
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None = None
+    form: dict | None = None
+
+    @classmethod
+    def of(cls, row: HumanTask, instance_title: str, form: dict | None = None) -> "TaskView":
+        return cls(row.id, row.instance_id, instance_title, row.process_id, row.element_id, row.title, row.lane,
+                   row.form_key, row.office_code, row.assignee_id, row.state, row.created_at, row.due_at,
+                   row.completed_at, form)
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    kind: str
+    actor_id: int | None
+    actor_name: str | None
+    task_id: str | None
+    element_id: str | None
+    title: str | None
+    outcome: str | None
+    data: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, row: AuditEvent, actor_name: str | None) -> "EventView":
+        return cls(row.at, row.kind, row.actor_id, actor_name, row.task_id, row.element_id, row.title,
+                   row.outcome, row.data)
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    id: int
+    process_id: str
+    process_name: str
+    version: int
+    office: str
+    title: str
+    status: str
+    sla_breached: bool
+    started_by_id: int | None
+    started_at: datetime
+    completed_at: datetime | None
+    tasks: list[TaskView] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: ProcessInstance, **extra) -> "InstanceView":
+        version = row.process_version
+        return cls(row.id, row.process_id, version.name, version.version, row.office_code, row.title, row.status,
+                   row.sla_breached, row.started_by_id, row.started_at, row.completed_at, **extra)

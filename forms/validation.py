@@ -1,0 +1,95 @@
+"""Validate submitted task data against a form's JSON Schema, with one message per field."""
+from __future__ import annotations
+
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, ValidationError
+
+# SpiffWorkflow's serializer decodes any dict with this key as one of its own objects.
+RESERVED_KEYS = frozenset({"typename"})
+MAX_DEPTH = 20
+
+
+def check_schema(schema: Any) -> str | None:
+    """None if `schema` is a usable JSON Schema, else why not."""
+    if not isinstance(schema, dict):
+        return "a form must be a JSON object (a JSON Schema)"
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return f"not a valid JSON Schema: {error.message}"
+    return None
+
+
+def field_errors(schema: dict | None, data: Any) -> dict[str, str]:
+    """Map of field path (`budget.0.amount`, or `` for the whole form) to a message; empty if valid."""
+    if not isinstance(data, dict):
+        return {"": "the submitted data must be an object of fields"}
+    errors = _reserved_keys(data, "", 0)
+    if schema is None:
+        return errors
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = _path(error)
+        errors.setdefault(path, _message(error))
+    return errors
+
+
+def _reserved_keys(value: Any, path: str, depth: int) -> dict[str, str]:
+    if depth > MAX_DEPTH:
+        return {path: "the data is nested too deeply"}
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in RESERVED_KEYS or str(key).startswith("_"):
+                found[here] = f"'{key}' is a reserved name and cannot be used as a field"
+            else:
+                found.update(_reserved_keys(item, here, depth + 1))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found.update(_reserved_keys(item, f"{path}.{i}" if path else str(i), depth + 1))
+    return found
+
+
+def _path(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        parts.append(missing)
+    return ".".join(p for p in parts if p != "")
+
+
+def _message(error: ValidationError) -> str:
+    v, expected = error.validator, error.validator_value
+    if v == "required":
+        return "This field is required."
+    if v == "minimum":
+        return f"Must be at least {expected}."
+    if v == "maximum":
+        return f"Must be at most {expected}."
+    if v == "exclusiveMinimum":
+        return f"Must be more than {expected}."
+    if v == "exclusiveMaximum":
+        return f"Must be less than {expected}."
+    if v == "enum":
+        return "Choose one of: " + ", ".join(map(str, expected)) + "."
+    if v == "type":
+        names = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "yes or no",
+                 "array": "a list", "object": "a group of fields"}
+        wanted = expected if isinstance(expected, list) else [expected]
+        return "Must be " + " or ".join(names.get(t, t) for t in wanted) + "."
+    if v == "minLength":
+        return "This field is required." if expected == 1 else f"Must be at least {expected} characters."
+    if v == "maxLength":
+        return f"Must be at most {expected} characters."
+    if v == "format":
+        return f"Must be a valid {expected}."
+    if v == "minItems":
+        return f"Give at least {expected}."
+    if v == "maxItems":
+        return f"Give at most {expected}."
+    if v == "additionalProperties":
+        return "Unexpected field: " + error.message.split("(")[-1].rstrip(")").replace(" were unexpected", "").replace(" was unexpected", "")
+    return error.message

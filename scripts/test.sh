@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: sets up .venv, makes sure PostgreSQL answers (starting the local
+# cluster when it is installed but stopped), then runs pytest. Arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+bash scripts/postgres.sh
+
+set +e
+.venv/bin/python -m pytest "$@"
+status=$?
+set -e
+if [ $status -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit $status

@@ -1,0 +1,159 @@
+"""`flask --app wsgi ...` commands (DESIGN section 5). Each translates arguments into one engine call."""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect
+
+from engine import bpmn, definitions, org, schema, users
+from engine.errors import EngineError, InvalidData, InvalidDiagram
+
+from . import database
+
+DEMO_PASSWORD_ENV = "DOEFLOW_DEMO_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "doeflow-demo"
+
+
+def demo_password() -> str:
+    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(bpmn_group)
+
+
+@click.group("db", help="The database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Create or migrate the schema, and add the catalogue's roles and offices.")
+def db_upgrade() -> None:
+    db = database(current_app)
+    schema.upgrade(db)
+    with db.unit_of_work() as uow:
+        org.ensure_catalogue(uow.session)
+        uow.commit()
+    click.echo(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
+
+
+@click.group("demo", help="Demo data.")
+def demo_group() -> None:
+    pass
+
+
+@demo_group.command("load", help="The offices, roles and demo users of DESIGN section 7 (idempotent).")
+def demo_load() -> None:
+    if not current_app.config.get("DEMO"):
+        _fail("demo users are not loaded in production mode (DOEFLOW_ENV=production)")
+    created = users.load_demo(database(current_app).unit_of_work(), demo_password())
+    click.echo(f"demo data loaded: {created} new users")
+
+
+@click.group("users", help="Users and API tokens.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("add", help="Add a user; the password is read from standard input.")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--office", required=True, help="office code, e.g. HTI")
+@click.option("--roles", required=True, help="comma-separated role names held in that office")
+@click.option("--language", default="en", type=click.Choice(["en", "es"]))
+def users_add(email: str, name: str, office: str, roles: str, language: str) -> None:
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    role_list = [r.strip() for r in roles.split(",") if r.strip()]
+    try:
+        user_id = users.add_user(database(current_app).unit_of_work(), email, name=name, office=office,
+                                 roles=role_list, password=password or None, language=language)
+    except InvalidData as error:
+        _fail(f"error: {error}" + "".join(f"\n  {k}: {v}" for k, v in error.fields.items()))
+    except EngineError as error:
+        _fail(f"error: {error}")
+    click.echo(f"user {email} added (id {user_id})")
+
+
+@users_group.command("token", help="Print a new API token for the user (shown once).")
+@click.argument("email")
+def users_token(email: str) -> None:
+    try:
+        click.echo(users.issue_token(database(current_app).unit_of_work(), email))
+    except EngineError as error:
+        _fail(f"error: {error}")
+
+
+@click.group("bpmn", help="Diagrams: validate and publish.")
+def bpmn_group() -> None:
+    pass
+
+
+def _expand(paths: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found += sorted(glob.glob(os.path.join(path, "*.bpmn")) + glob.glob(os.path.join(path, "*.dmn")))
+        else:
+            found.append(path)
+    missing = [p for p in found if not os.path.isfile(p)]
+    if missing:
+        _fail("\n".join(f"{p}:0: -: no such file" for p in missing))
+    return found
+
+
+def _known_roles() -> set[str]:
+    db = database(current_app)
+    try:
+        if inspect(db.engine).has_table("role"):
+            with db.unit_of_work(write=False) as uow:
+                return org.known_roles(uow.session) or set(org.ROLES)
+    except Exception:  # no reachable database: validate against the catalogue
+        pass
+    return set(org.ROLES)
+
+
+@bpmn_group.command("validate", help="Parse and check diagrams; exit 1 with file:line: element: message if any is wrong.")
+@click.argument("paths", nargs=-1, required=True)
+def bpmn_validate(paths: tuple[str, ...]) -> None:
+    files = _expand(paths)
+    problems = bpmn.validate_paths(files, known_roles=_known_roles())
+    for problem in problems:
+        prefix = "" if problem.severity == "error" else "warning: "
+        click.echo(f"{problem.file}:{problem.line or 0}: {problem.element or '-'}: {prefix}{problem.message}",
+                   err=problem.severity == "error")
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        _fail(f"{len(errors)} error(s) in {len({p.file for p in errors})} file(s)")
+    click.echo(f"{len(files)} file(s) valid")
+
+
+@bpmn_group.command("publish", help="Validate and publish diagrams; prints each process id and version.")
+@click.argument("paths", nargs=-1, required=True)
+def bpmn_publish(paths: tuple[str, ...]) -> None:
+    files = definitions.read_paths(_expand(paths))
+    try:
+        published = definitions.publish(database(current_app).unit_of_work(), files,
+                                        forms_dir=current_app.config["FORMS_DIR"])
+    except InvalidDiagram as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        _fail("nothing was published")
+    except EngineError as error:
+        _fail(f"error: {error}")
+    for item in published:
+        click.echo(f"{item.process_id} version {item.version} ({'new' if item.created else 'unchanged'})")

@@ -1,0 +1,25 @@
+"""The home page: what is published and how to reach it (the inbox comes with the staff side)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import text
+
+from engine import definitions
+
+from . import database
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    with database(current_app).unit_of_work(write=False) as uow:
+        versions = definitions.latest_versions(uow)
+    return render_template("home.html", versions=versions)
+
+
+@bp.get("/health")
+def health():
+    with database(current_app).unit_of_work(write=False) as uow:
+        uow.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Collection, Mapping, Sequence
 
@@ -249,14 +250,18 @@ def _check_schema(report: _Report, file: str, tree: etree._ElementTree, kind: st
     finally:
         for element in renamed:
             element.tag = f"{{{BPMN_NS}}}formalExpression"
-    ids = [e.get("id") for e in tree.iter(etree.Element) if e.get("id") is not None]
-    duplicates = {i for i in ids if ids.count(i) > 1} if len(set(ids)) < len(ids) else set()
+    if not errors:
+        return
+    ids = Counter(e.get("id") for e in tree.iter(etree.Element))
+    by_line: dict[int, list[etree._Element]] = defaultdict(list)
+    for element in tree.iter(etree.Element):
+        by_line[element.sourceline].append(element)
     for line, message in errors:
         invalid_id = re.search(r"'([^']*)' is not a valid value of the atomic type 'xs:ID'", message)
-        if invalid_id and invalid_id.group(1) in duplicates:
+        if invalid_id and ids[invalid_id.group(1)] > 1:
             continue  # reported by the duplicate-id rule, with the line of the first use
         tag = re.match(r"Element '([^']+)'", message)
-        element = next((e for e in tree.iter(tag.group(1) if tag else etree.Element) if e.sourceline == line), None)
+        element = next((e for e in by_line.get(line, []) if not tag or e.tag == tag.group(1)), None)
         message = re.sub(r"\{[^}]*\}", "", message.replace(f"{{{BPMN_NS}}}", "bpmn:")).rstrip(".")
         report.add(file, element, f"schema: {message}", line=line)
 

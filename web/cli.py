@@ -7,6 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import inspect
 
 from engine import bpmn, definitions, org, schema, users
@@ -34,7 +35,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(bpmn_group)
 
 
-@click.group("db", help="The database schema.")
+@click.group("db", cls=AppGroup, help="The database schema.")
 def db_group() -> None:
     pass
 
@@ -49,7 +50,7 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
 
 
-@click.group("demo", help="Demo data.")
+@click.group("demo", cls=AppGroup, help="Demo data.")
 def demo_group() -> None:
     pass
 
@@ -62,7 +63,7 @@ def demo_load() -> None:
     click.echo(f"demo data loaded: {created} new users")
 
 
-@click.group("users", help="Users and API tokens.")
+@click.group("users", cls=AppGroup, help="Users and API tokens.")
 def users_group() -> None:
     pass
 
@@ -98,7 +99,7 @@ def users_token(email: str) -> None:
         _fail(f"error: {error}")
 
 
-@click.group("bpmn", help="Diagrams: validate and publish.")
+@click.group("bpmn", cls=AppGroup, help="Diagrams: validate and publish.")
 def bpmn_group() -> None:
     pass
 

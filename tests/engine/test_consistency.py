@@ -87,3 +87,22 @@ def test_a_crash_between_the_engine_step_and_the_commit_leaves_everything_as_bef
     # And the task can still be done for real afterwards.
     after = tasks.complete_task(world.uow(), world.user(PD_HTI), draft.id, DRAFT)
     assert [t.title for t in after.tasks] == ["Review the request"]
+
+
+def test_a_script_failing_at_run_time_names_its_element_and_commits_nothing(world):
+    from engine.errors import ProcessFailure
+    from tests.engine.conftest import diagram, publish
+    from tests.engine.test_instances import APPROVER
+
+    publish(world, diagram("funding_review.bpmn", **{
+        "reference = 'FR-' + office + '-' + str(int(amount))": "reference = 'FR-' + funding_code"}))
+    instance = start(world)
+    tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, instance.id).id, DRAFT)
+    tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id, {"decision": "recommend"})
+    approval = only_task(world, APPROVER, instance.id)
+    before = snapshot(world, instance.id)
+
+    with pytest.raises(ProcessFailure) as failed:
+        tasks.complete_task(world.uow(), world.user(APPROVER), approval.id, {})
+    assert failed.value.element == "set_reference" and "funding_code" in str(failed.value)
+    assert snapshot(world, instance.id) == before

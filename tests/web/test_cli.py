@@ -1,0 +1,100 @@
+"""The `flask --app wsgi` commands of DESIGN section 5, run as a user runs them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from engine import users
+from engine.models import ProcessVersion, User
+
+DIAGRAM = Path(__file__).resolve().parents[1] / "engine" / "diagrams" / "funding_review.bpmn"
+
+
+def count(app, model) -> int:
+    with app.extensions["doeflow.db"].unit_of_work(write=False) as uow:
+        return uow.session.scalar(select(func.count()).select_from(model))
+
+
+def test_db_upgrade_is_repeatable(cli):
+    first, again = cli("db", "upgrade"), cli("db", "upgrade")
+    assert first.exit_code == 0 and again.exit_code == 0
+    assert "database is up to date" in again.output
+
+
+def test_demo_load_is_idempotent_and_gives_every_role_its_office(app, cli):
+    users_before = count(app, User)
+    result = cli("demo", "load")
+    assert result.exit_code == 0 and "0 new users" in result.output  # the fixture loaded them already
+    assert count(app, User) == users_before == 27
+
+
+def test_demo_load_is_refused_in_production(app, cli):
+    app.config["DEMO"] = False
+    result = cli("demo", "load")
+    assert result.exit_code == 1 and "production" in result.stderr
+
+
+def test_users_add_reads_the_password_from_stdin_and_the_user_can_log_in(app, cli):
+    result = cli("users", "add", "ana.perez@hti.example", "--name", "Ana Pérez", "--office", "HTI",
+                 "--roles", "Project Developer,Chief of Mission", input="correct horse battery\n")
+    assert result.exit_code == 0, result.output
+    db = app.extensions["doeflow.db"]
+    assert users.authenticate(db.unit_of_work(), "ana.perez@hti.example", "correct horse battery") is not None
+    assert users.authenticate(db.unit_of_work(), "ana.perez@hti.example", "wrong horse battery") is None
+
+
+def test_users_add_refuses_a_role_held_in_another_kind_of_office(cli):
+    result = cli("users", "add", "x@hti.example", "--name", "X", "--office", "HTI",
+                 "--roles", "Regional Director", input="long enough password\n")
+    assert result.exit_code == 1 and "regional office" in result.stderr
+
+
+def test_users_token_prints_a_token_that_identifies_the_user(app, cli):
+    result = cli("users", "token", "chief-of-mission@hti.demo")
+    token = result.output.strip()
+    assert result.exit_code == 0 and token.startswith("dfw_") and len(token) > 40
+    db = app.extensions["doeflow.db"]
+    user_id = users.user_for_token(db.unit_of_work(), token)
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.get(User, user_id).email == "chief-of-mission@hti.demo"
+
+
+def test_bpmn_validate_accepts_a_good_diagram(cli):
+    result = cli("bpmn", "validate", str(DIAGRAM))
+    assert result.exit_code == 0
+    assert "1 file(s) valid" in result.output
+
+
+def test_bpmn_validate_reports_malformed_xml_as_file_line_element_message(cli, tmp_path):
+    broken = tmp_path / "broken.bpmn"
+    lines = DIAGRAM.read_text().splitlines()
+    lines[40] = lines[40].replace(">", "", 1)
+    broken.write_text("\n".join(lines))
+    result = cli("bpmn", "validate", str(broken))
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    path, line, element, message = first.split(":", 3)
+    assert path == str(broken) and int(line) > 0 and message.strip()
+    assert "Traceback" not in result.stderr + result.output
+
+
+def test_bpmn_validate_names_a_missing_file(cli, tmp_path):
+    result = cli("bpmn", "validate", str(tmp_path / "nope.bpmn"))
+    assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_bpmn_publish_prints_versions_and_is_a_no_op_the_second_time(app, cli):
+    first = cli("bpmn", "publish", str(DIAGRAM))
+    again = cli("bpmn", "publish", str(DIAGRAM))
+    assert first.output.strip() == "funding_review version 1 (new)"
+    assert again.output.strip() == "funding_review version 1 (unchanged)"
+    assert count(app, ProcessVersion) == 1
+
+
+def test_bpmn_publish_of_a_bad_diagram_publishes_nothing(app, cli, tmp_path):
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(DIAGRAM.read_text().replace('targetRef="review"', 'targetRef="nowhere"'))
+    result = cli("bpmn", "publish", str(bad))
+    assert result.exit_code == 1 and "nowhere" in result.stderr and "nothing was published" in result.stderr
+    assert count(app, ProcessVersion) == 0

@@ -309,7 +309,7 @@ def expressions(tree: etree._ElementTree) -> Iterator[Finding]:
     for tag in ("loopCondition", "completionCondition", "loopCardinality"):
         for holder in bpmn(tree, tag):
             if (holder.text or "").strip():
-                owner = next(a for a in holder.iterancestors() if a.get("id") is not None)
+                owner = next((a for a in holder.iterancestors() if a.get("id") is not None), holder)
                 yield from refused(owner, holder, check_expression, human(tag))
     for definition in bpmn(tree, "timerEventDefinition"):
         yield from _timer(definition, check_expression)

@@ -75,10 +75,9 @@ def start_instance(
         )
         session.add(instance)
         session.flush()
-        runtime.advance(workflow)
-        runtime.save(uow, instance, workflow)
         audit.record(uow, instance.id, "started", actor_id=actor.id, data=data or None)
-        runtime.sync_human_tasks(uow, instance, workflow)
+        runtime.advance(workflow, now)
+        runtime.persist(uow, instance, workflow)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
         session.flush()

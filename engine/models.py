@@ -173,3 +173,31 @@ class AuditEvent(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     outcome: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class Timer(Base):
+    """A waiting timer event of an instance, mirrored so the ticker never scans workflow state.
+
+    One row per occurrence: a cycle timer gets a new row for each next due time.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        UniqueConstraint("task_id", "due_at"),
+        Index("ix_timer_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))  # the SpiffWorkflow task of the timer event
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    attached_to: Mapped[str | None] = mapped_column(String(36))  # human task id, for boundary timers
+    interrupting: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, fired, failed
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

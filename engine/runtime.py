@@ -3,6 +3,7 @@ and projecting their ready human tasks into the `human_task` table."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import bpmn, org, state
+from . import bpmn, org, state, timers
 from .definitions import LoadedVersion
 from .errors import ProcessFailure, ScriptRefused
 from .models import HumanTask, Office, ProcessInstance
@@ -34,15 +35,18 @@ def load_workflow(instance: ProcessInstance, loaded: LoadedVersion) -> BpmnWorkf
     return workflow
 
 
-def advance(workflow: BpmnWorkflow) -> None:
-    """Run every engine step that needs no person; a failing step becomes ProcessFailure."""
+def advance(workflow: BpmnWorkflow, now: datetime) -> None:
+    """Fire what is due and run every engine step that needs no person; a failing step becomes
+    ProcessFailure."""
     with failures_as_process_errors():
+        timers.skip_missed_cycles(workflow, now)
         workflow.refresh_timers()
         workflow.do_engine_steps()
 
 
-def run_task(workflow: BpmnWorkflow, task: Task, data: dict) -> None:
+def run_task(workflow: BpmnWorkflow, task: Task, data: dict, now: datetime) -> None:
     with failures_as_process_errors():
+        timers.skip_missed_cycles(workflow, now)
         task.set_data(**data)
         task.run()
         workflow.do_engine_steps()
@@ -76,28 +80,16 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
 
 
 def due_time(task: Task) -> datetime | None:
-    """When the task is due: its earliest interrupting timer, else its earliest reminder."""
+    """When a human task is due: its earliest interrupting timer, else its earliest reminder."""
     interrupting, other = [], []
-    parent = task.parent
-    for sibling in parent.children if parent is not None else []:
+    for sibling in task.parent.children if task.parent is not None else []:
         definition = getattr(sibling.task_spec, "event_definition", None)
-        if sibling is task or not isinstance(definition, TimerEventDefinition):
-            continue
-        if not sibling.has_state(TaskState.WAITING):
-            continue
         value = sibling.internal_data.get("event_value")
-        if value is None:
-            continue
-        when = _timer_instant(value)
-        (interrupting if getattr(sibling.task_spec, "cancel_activity", False) else other).append(when)
+        if isinstance(definition, TimerEventDefinition) and sibling.has_state(TaskState.WAITING) and value is not None:
+            when = timers.timer_instant(value)
+            (interrupting if getattr(sibling.task_spec, "cancel_activity", False) else other).append(when)
     candidates = interrupting or other
     return min(candidates) if candidates else None
-
-
-def _timer_instant(value) -> datetime:
-    if isinstance(value, dict):  # a cycle: the next occurrence
-        value = value.get("next")
-    return TimerEventDefinition.get_datetime(value)
 
 
 def sync_human_tasks(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[HumanTask]:
@@ -139,6 +131,22 @@ def sync_human_tasks(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnW
         session.add(row)
         created.append(row)
     return created
+
+
+@dataclass
+class Changes:
+    """What a unit of work changed besides the state: tasks opened, timers fired."""
+
+    opened: list[HumanTask]
+    timers: timers.TimerChanges
+
+
+def persist(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow) -> Changes:
+    """Store the state and bring every projection (human tasks, timers) in line with it."""
+    save(uow, instance, workflow)
+    timer_changes = timers.sync_timers(uow, instance, workflow)
+    opened = sync_human_tasks(uow, instance, workflow)
+    return Changes(opened, timer_changes)
 
 
 def save(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:

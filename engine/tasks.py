@@ -109,14 +109,13 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
         spiff_task = runtime.find_task(workflow, task.id)
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict("the task is no longer open")
-        runtime.run_task(workflow, spiff_task, data)
+        runtime.run_task(workflow, spiff_task, data, uow.now())
 
         task.assignee_id = task.assignee_id or actor.id
         task.state, task.completed_at, task.completed_by_id = "completed", uow.now(), actor.id
-        runtime.save(uow, instance, workflow)
         audit.record(uow, instance.id, "completed_task", actor_id=actor.id, task=task,
                      outcome=_outcome(data), data=data or None)
-        runtime.sync_human_tasks(uow, instance, workflow)
+        runtime.persist(uow, instance, workflow)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
         session.flush()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -188,11 +189,14 @@ def test_external_entities_are_refused_and_nothing_is_read_or_fetched(tmp_path):
     secret = _FifoWatcher(tmp_path / "secret")
     servers = [s for s in (_listen(9), _listen(0)) if s is not None]
     ports = [s.getsockname()[1] for s in servers]
+    seen_by_control = 0
     try:
-        with open(secret.path, "rb") as pipe:  # control: an open of the pipe is seen
-            assert pipe.read() == b"SECRET"
-        seen_by_control, secret.opened = secret.opened, 0
         urls = [f"file://{secret.path}"] + [f"http://127.0.0.1:{port}/x" for port in ports]
+        # Control: an lxml parser that does resolve entities reads the pipe, and the watcher sees it.
+        unsafe = etree.XMLParser(resolve_entities=True, load_dtd=True, no_network=True)
+        control = etree.fromstring(f'<!DOCTYPE d [<!ENTITY x SYSTEM "{urls[0]}">]><d>&x;</d>'.encode(), unsafe)
+        assert control.text.startswith("SECRET")
+        seen_by_control, secret.opened = secret.opened, 0
         documents = []
         for url in urls:
             documents += [
@@ -203,6 +207,9 @@ def test_external_entities_are_refused_and_nothing_is_read_or_fetched(tmp_path):
         for number, document in enumerate(documents):
             assert problems({f"e{number}.bpmn": document.encode()}) == [
                 f"e{number}.bpmn:2: DOCTYPE: DOCTYPE/entity declarations are not allowed"]
+            # In UTF-16 the DOCTYPE is only seen after lxml has parsed the file: that must fetch nothing either.
+            assert problems({f"u{number}.bpmn": document.encode("utf-16")}) == [
+                f"u{number}.bpmn:1: DOCTYPE: DOCTYPE/entity declarations are not allowed"]
     finally:
         secret.stop()
         contacted = []
@@ -602,6 +609,12 @@ def test_duplicate_process_across_files_is_the_library_error_with_its_line():
     content = diagram(SIMPLE)
     assert errors({"a.bpmn": content, "b.bpmn": content}) == [
         f"b.bpmn:{line_of(content, '<bpmn:process')}: p: Duplicate process ID: p"]
+
+
+def test_a_crash_inside_spiffworkflow_becomes_a_problem_on_the_element():
+    content = diagram(SIMPLE.replace('value="order"/>', "/>"))  # its property parser indexes attrib['value']
+    assert errors({"x.bpmn": content}) == [
+        f"x.bpmn:{line_of(content, 'userTask')}: enter: SpiffWorkflow could not parse this element (KeyError: value)"]
 
 
 def test_any_other_library_exception_becomes_a_problem(monkeypatch):

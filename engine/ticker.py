@@ -29,28 +29,28 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def fire_timer(database: Database, clock: clocks.Clock, timer_id: int, owner: str) -> bool:
-    """Fire one claimed timer in one unit of work; True if it fired now, False if it had
-    already fired, was cancelled, or its claim passed to another worker."""
+def fire_timer(database: Database, clock: clocks.Clock, timer_id: int, owner: str) -> int:
+    """Fire one claimed timer in one unit of work. Returns how many timers of its instance fired
+    (others may be due at once); 0 if it had already fired, was cancelled, or its claim passed to
+    another worker."""
     with database.unit_of_work(clock) as uow:
         session = uow.session
         row = session.get(Timer, timer_id)
         if row is None:
-            return False
+            return 0
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id)
                                   .with_for_update(of=ProcessInstance))
         session.refresh(row)
         if row.state != "pending" or row.claimed_by != owner:
-            return False
+            return 0
         workflow = runtime.load_workflow(instance, definitions.load_version(instance.process_version))
         runtime.advance(workflow, uow.now())
-        runtime.persist(uow, instance, workflow)
+        changes = runtime.persist(uow, instance, workflow)
         session.flush()
-        fired = row.state == "fired"
-        if not fired and not inspect(row).deleted:  # not due yet for SpiffWorkflow: let it go
+        if row.state == "pending" and not inspect(row).deleted:  # not due yet for SpiffWorkflow
             row.claimed_by = row.claim_expires_at = None
         uow.commit()
-        return fired
+        return len(changes.timers.fired)
 
 
 def _record_failure(database: Database, clock: clocks.Clock, timer_id: int, error: Exception) -> None:
@@ -86,10 +86,9 @@ def tick(database: Database, clock: clocks.Clock, *, owner: str | None = None, b
             return result
         for timer_id in claimed:
             try:
-                if fire_timer(database, clock, timer_id, owner):
-                    result.fired += 1
-                else:
-                    result.skipped += 1
+                fired = fire_timer(database, clock, timer_id, owner)
+                result.fired += fired
+                result.skipped += not fired
             except ProcessFailure as error:
                 log.warning("timer %s failed: %s", timer_id, error)
                 _record_failure(database, clock, timer_id, error)

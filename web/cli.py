@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import glob
+import logging
+from datetime import datetime
 import os
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
-from engine import bpmn, definitions, org, schema, users
+from engine import bpmn, definitions, org, schema, ticker, users
+from engine.clock import SYSTEM_CLOCK, FixedClock
 from engine.errors import EngineError, InvalidData, InvalidDiagram
 
 from . import database
@@ -33,6 +36,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(users_group)
     app.cli.add_command(bpmn_group)
+    app.cli.add_command(timers_group)
+    app.cli.add_command(worker_command)
 
 
 @click.group("db", cls=AppGroup, help="The database schema.")
@@ -158,3 +163,40 @@ def bpmn_publish(paths: tuple[str, ...]) -> None:
         _fail(f"error: {error}")
     for item in published:
         click.echo(f"{item.process_id} version {item.version} ({'new' if item.created else 'unchanged'})")
+
+
+@click.group("timers", cls=AppGroup, help="SLA timers.")
+def timers_group() -> None:
+    pass
+
+
+@timers_group.command("tick", help="Fire the timers due now (or at --at, with DOEFLOW_ALLOW_TIME_TRAVEL=1).")
+@click.option("--at", "at", help="an ISO 8601 instant with a time zone, e.g. 2026-11-27T12:00:00Z")
+def timers_tick(at: str | None) -> None:
+    clock = SYSTEM_CLOCK
+    if at is not None:
+        if not current_app.config.get("ALLOW_TIME_TRAVEL"):
+            _fail("timers tick --at is refused unless DOEFLOW_ALLOW_TIME_TRAVEL=1")
+        try:
+            instant = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            _fail(f"--at {at!r} is not an ISO 8601 instant")
+        if instant.tzinfo is None:
+            _fail(f"--at {at!r} has no time zone: write Z or an offset such as -05:00")
+        clock = FixedClock(instant)
+    result = ticker.tick(database(current_app), clock)
+    click.echo(f"{result.fired} timer(s) fired at {clock.now().isoformat()}"
+               + (f", {result.failed} failed (see the timer table)" if result.failed else ""))
+
+
+@click.command("worker", help="Run the timers and the outbox in the foreground (Ctrl-C stops).")
+@with_appcontext
+def worker_command() -> None:
+    from . import make_ticker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    click.echo("doeflow worker: firing timers and sending mail; Ctrl-C stops")
+    try:
+        make_ticker(current_app).start(blocking=True)
+    except (KeyboardInterrupt, SystemExit):
+        pass

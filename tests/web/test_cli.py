@@ -98,3 +98,49 @@ def test_bpmn_publish_of_a_bad_diagram_publishes_nothing(app, cli, tmp_path):
     result = cli("bpmn", "publish", str(bad))
     assert result.exit_code == 1 and "nowhere" in result.stderr and "nothing was published" in result.stderr
     assert count(app, ProcessVersion) == 0
+
+
+SLA_DIAGRAM = DIAGRAM.with_name("funding_review_sla.bpmn")
+
+
+def _waiting_review(app, cli):
+    """Publish the SLA test diagram and bring an instance to the review, at the real now."""
+    from engine import instances, tasks
+    from tests.engine.test_instances import DRAFT
+
+    assert cli("bpmn", "publish", str(SLA_DIAGRAM)).exit_code == 0
+    db = app.extensions["doeflow.db"]
+    with db.unit_of_work(write=False) as uow:
+        drafter = uow.session.scalar(select(User.id).where(User.email == "project-developer@hti.demo"))
+    instance = instances.start_instance(db.unit_of_work(), drafter, "funding_review_sla", "HTI", {})
+    tasks.complete_task(db.unit_of_work(), drafter, instance.tasks[0].id, DRAFT)
+    return instance
+
+
+def test_timers_tick_at_is_refused_without_time_travel(app, cli):
+    app.config["ALLOW_TIME_TRAVEL"] = False
+    result = cli("timers", "tick", "--at", "2030-01-01T00:00:00Z")
+    assert result.exit_code == 1 and "DOEFLOW_ALLOW_TIME_TRAVEL=1" in result.stderr
+
+
+def test_timers_tick_at_fires_what_is_due_at_that_instant(app, cli):
+    from datetime import datetime, timedelta, timezone
+
+    app.config["ALLOW_TIME_TRAVEL"] = True
+    instance = _waiting_review(app, cli)
+    now = cli("timers", "tick")
+    assert now.exit_code == 0 and now.output.startswith("0 timer(s) fired")
+    later = (datetime.now(timezone.utc) + timedelta(hours=49)).isoformat()
+    result = cli("timers", "tick", "--at", later)
+    # The reminder (24 h) and the escalation (48 h) were both due.
+    assert result.exit_code == 0 and result.output.startswith("2 timer(s) fired"), result.output
+    db = app.extensions["doeflow.db"]
+    from engine.models import ProcessInstance
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.get(ProcessInstance, instance.id).sla_breached
+
+
+def test_timers_tick_at_needs_a_time_zone(app, cli):
+    app.config["ALLOW_TIME_TRAVEL"] = True
+    result = cli("timers", "tick", "--at", "2030-01-01T00:00:00")
+    assert result.exit_code == 1 and "time zone" in result.stderr

@@ -150,3 +150,17 @@ def test_a_task_completed_after_its_reminder_was_due_records_the_reminder_once(w
         states = set(uow.session.scalars(select(HumanTask.state).where(HumanTask.instance_id == instance.id)))
     assert states == {"completed"}
     assert len(fired_events(world, instance.id)) <= 1
+
+
+def test_the_ticker_wakes_at_the_earliest_due_time_not_at_a_slow_poll(world):
+    publish(world, diagram("funding_review_sla.bpmn", **{
+        "<bpmn:timeDuration>PT24H</bpmn:timeDuration>": "<bpmn:timeDuration>PT0.3S</bpmn:timeDuration>"}))
+    idle = ticker.Ticker(world.db, clock=world.clock, max_sleep=1.0)
+    assert idle.run_once() == T0 + timedelta(seconds=1.0)  # nothing pending: the poll bound
+
+    instance = start_review(world)
+    busy = ticker.Ticker(world.db, clock=world.clock, max_sleep=1.0)
+    assert busy.run_once() == T0 + timedelta(seconds=0.3, milliseconds=1)  # just after the due time
+    world.clock.set(T0 + timedelta(seconds=0.301))
+    assert busy.run_once() == T0 + timedelta(seconds=1.301)  # fired; the 48 h escalation is far off
+    assert fired_events(world, instance.id) == [("remind_reviewer", "reminded")]

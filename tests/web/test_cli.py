@@ -1,7 +1,10 @@
 """The `flask --app wsgi` commands of DESIGN section 5, run as a user runs them."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from sqlalchemy import func, select
 
@@ -144,3 +147,29 @@ def test_timers_tick_at_needs_a_time_zone(app, cli):
     app.config["ALLOW_TIME_TRAVEL"] = True
     result = cli("timers", "tick", "--at", "2030-01-01T00:00:00")
     assert result.exit_code == 1 and "time zone" in result.stderr
+
+
+BROKEN = {
+    "malformed XML": ('<bpmn:endEvent id="end_approved" name="Funds approved">', '<bpmn:endEvent id="end_approved" name="Funds approved"'),
+    "unknown element": ('<bpmn:endEvent id="end_rejected" name="Request rejected">',
+                        '<bpmn:finishLine id="end_rejected" name="Request rejected"/><bpmn:endEvent id="end_x">'),
+    "missing target": ('targetRef="review"', 'targetRef="nowhere"'),
+    "duplicate id": ('<bpmn:userTask id="approve"', '<bpmn:userTask id="review"'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_bpmn_validate_reports_each_kind_of_broken_diagram_without_a_traceback(cli, tmp_path, case):
+    old, new = BROKEN[case]
+    text = DIAGRAM.read_text()
+    assert old in text
+    path = tmp_path / "broken.bpmn"
+    path.write_text(text.replace(old, new, 1))
+    result = cli("bpmn", "validate", str(path))
+    assert result.exit_code == 1, result.output
+    problems = [line for line in result.stderr.splitlines() if line.startswith(str(path))]
+    assert problems, result.stderr
+    for line in problems:
+        match = re.fullmatch(r"(.+):(\d+): (\S+): (.+)", line)
+        assert match and match[1] == str(path) and int(match[2]) > 0, line
+    assert "Traceback" not in result.stderr + result.output

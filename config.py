@@ -42,6 +42,8 @@ class Config:
         self.MAIL_FROM = _env("MAIL_FROM") or "doeflow@localhost"
         self.SCHEDULER = _flag("SCHEDULER", True)
         self.ALLOW_TIME_TRAVEL = _flag("ALLOW_TIME_TRAVEL", False)
+        # How long a worker's claim on a timer or an email lasts before another may take it over.
+        self.WORKER_LEASE_SECONDS = float(_env("WORKER_LEASE_SECONDS") or 60)
         self.WORKFLOWS_DIR = str(ROOT / "workflows" / "bpmn")
         self.FORMS_DIR = str(ROOT / "forms")
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import select
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -75,7 +75,7 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
     try:
         return workflow.get_task_from_id(UUID(task_id))
-    except (KeyError, ValueError, TypeError):
+    except (TaskNotFoundException, ValueError):
         return None
 
 

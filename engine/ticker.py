@@ -76,12 +76,14 @@ class TickResult:
     failed: int = 0
 
 
-def tick(database: Database, clock: clocks.Clock, *, owner: str | None = None, batch: int = 50) -> TickResult:
-    """Fire every timer due at the clock's now; returns what happened."""
+def tick(database: Database, clock: clocks.Clock, *, owner: str | None = None, batch: int = 50,
+         lease_seconds: float = timers.CLAIM_SECONDS) -> TickResult:
+    """Fire every timer due at the clock's now; returns what happened. A claim lasts
+    `lease_seconds`: if this process dies, another takes its timers over after that."""
     owner = owner or worker_name()
     result = TickResult()
     while True:
-        claimed = timers.claim_due(database, clock, owner, limit=batch)
+        claimed = timers.claim_due(database, clock, owner, limit=batch, lease_seconds=lease_seconds)
         if not claimed:
             return result
         for timer_id in claimed:
@@ -104,9 +106,11 @@ class Ticker:
     JOB_ID = "doeflow-tick"
 
     def __init__(self, database: Database, *, clock: clocks.Clock = clocks.SYSTEM_CLOCK,
-                 max_sleep: float = 1.0, after_tick=None, next_work=None):
+                 max_sleep: float = 1.0, lease_seconds: float = timers.CLAIM_SECONDS,
+                 after_tick=None, next_work=None):
         self.database = database
         self.clock = clock
+        self.lease_seconds = lease_seconds
         self.max_sleep = max_sleep
         self.after_tick = after_tick
         self.next_work = next_work  # earliest time other work (mail retries) wants a wake-up
@@ -118,7 +122,7 @@ class Ticker:
         """One tick; returns when the next one should run."""
         with self._lock:
             try:
-                result = tick(self.database, self.clock, owner=self.owner)
+                result = tick(self.database, self.clock, owner=self.owner, lease_seconds=self.lease_seconds)
                 if result.fired or result.failed:
                     log.info("tick: %s fired, %s failed", result.fired, result.failed)
                 if self.after_tick is not None:

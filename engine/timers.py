@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -103,7 +104,7 @@ def _occurred(workflow: BpmnWorkflow, row: Timer) -> bool:
     """Did this occurrence fire (as opposed to being cancelled with its activity)?"""
     try:
         task = workflow.get_task_from_id(UUID(row.task_id))
-    except (KeyError, ValueError):
+    except (TaskNotFoundException, ValueError):
         return False
     if task.has_state(TaskState.WAITING):  # a cycle moved on to its next occurrence
         return timer_instant(task.internal_data["event_value"]) > row.due_at
@@ -125,7 +126,8 @@ def _record_fired(uow: UnitOfWork, instance: ProcessInstance, row: Timer) -> Non
 # --- the ticker's side -------------------------------------------------------------------------
 
 
-def claim_due(database: Database, clock, owner: str, *, limit: int = 50) -> list[int]:
+def claim_due(database: Database, clock, owner: str, *, limit: int = 50,
+              lease_seconds: float = CLAIM_SECONDS) -> list[int]:
     """Claim up to `limit` due timers for `owner` (skipping rows other workers hold); commits."""
     with database.unit_of_work(clock) as uow:
         now = uow.now()
@@ -140,7 +142,7 @@ def claim_due(database: Database, clock, owner: str, *, limit: int = 50) -> list
         claimed = uow.session.scalars(
             update(Timer)
             .where(Timer.id.in_(candidates.scalar_subquery()))
-            .values(claimed_by=owner, claim_expires_at=now + timedelta(seconds=CLAIM_SECONDS))
+            .values(claimed_by=owner, claim_expires_at=now + timedelta(seconds=lease_seconds))
             .returning(Timer.id)
         ).all()
         uow.commit()

@@ -33,7 +33,7 @@ def database(app: Flask) -> Database:
 
 
 def make_ticker(app: Flask) -> Ticker:
-    return Ticker(database(app))
+    return Ticker(database(app), lease_seconds=app.config["WORKER_LEASE_SECONDS"])
 
 
 def start_ticker(app: Flask) -> Ticker:

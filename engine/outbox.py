@@ -1,0 +1,352 @@
+"""The email outbox: rows queued inside the unit of work that caused them (engine/notifications.py),
+sent over SMTP by the worker with retries and backoff, or parked as dead letters for an admin.
+
+At least once, never twice by design: a row is claimed with a lease, confirmed as still ours right
+before its send, and marked sent right after the server accepted it. Only a crash in between resends,
+and the resend carries the same Message-ID, so mail clients show one message.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, case, func, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from . import clock as clocks
+from .db import Base
+from .uow import Database
+
+log = logging.getLogger("doeflow.outbox")
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+SMTP_TIMEOUT = 10  # seconds, for connecting and for each SMTP command
+BASE_URL_MARK = "{base_url}"  # stored in bodies; replaced at send time by MailSettings.base_url
+DEV_FOLDER = Path(__file__).resolve().parents[1] / "instance" / "mail"
+
+
+class OutboxEmail(Base):
+    """One email to one recipient, rendered when queued; `state` is pending, sent or dead."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # task_assigned, reminder, escalation, returned
+    instance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # links start with BASE_URL_MARK
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str | None  # None: write .eml files into dev_folder instead of sending
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    sender: str
+    base_url: str
+    dev_folder: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Any) -> MailSettings:
+        """From a `config.Config` object, or a mapping of the same names (Flask's `app.config`)."""
+        get = config.get if isinstance(config, Mapping) else (lambda name: getattr(config, name, None))
+        return cls(host=get("SMTP_HOST") or None, port=int(get("SMTP_PORT") or 25),
+                   user=get("SMTP_USER") or None, password=get("SMTP_PASSWORD") or None,
+                   starttls=bool(get("SMTP_STARTTLS")), sender=get("MAIL_FROM") or "doeflow@localhost",
+                   base_url=(get("BASE_URL") or "").rstrip("/"), dev_folder=get("MAIL_DEV_FOLDER") or None)
+
+
+@dataclass
+class FlushResult:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An email given up on, for the administrators' page."""
+
+    id: int
+    kind: str
+    to_address: str
+    subject: str
+    instance_id: int | None
+    task_id: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the `attempts`-th failure: 30 s, doubling, at most an hour."""
+    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+
+
+def flush(database: Database, clock: clocks.Clock, settings: MailSettings, *, owner: str,
+          limit: int = 100, lease_seconds: int = 120) -> FlushResult:
+    """Send every email due at the clock's now, in claimed batches of `limit`, over one connection."""
+    result = FlushResult()
+    lease = timedelta(seconds=lease_seconds)
+    with _transport(settings) as transport:
+        while True:
+            claimed = _claim(database, clock, owner, limit, lease)
+            for email_id in claimed:
+                outcome = _send_one(database, clock, transport, email_id, owner, lease)
+                if outcome is not None:
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+            if len(claimed) < limit:
+                return result
+
+
+def next_attempt_at(database: Database) -> datetime | None:
+    """The earliest moment a pending email may be claimed, for the scheduler's next wake-up."""
+    # A row held by another worker becomes claimable only when its lease runs out.
+    free_at = case((OutboxEmail.claim_expires_at > OutboxEmail.next_attempt_at, OutboxEmail.claim_expires_at),
+                   else_=OutboxEmail.next_attempt_at)
+    with database.unit_of_work(write=False) as uow:
+        return uow.session.scalar(select(func.min(free_at)).where(OutboxEmail.state == "pending"))
+
+
+def dead_letters(database: Database) -> list[DeadLetter]:
+    """Emails given up on, newest first."""
+    with database.unit_of_work(write=False) as uow:
+        rows = uow.session.scalars(select(OutboxEmail).where(OutboxEmail.state == "dead")
+                                   .order_by(OutboxEmail.id.desc()))
+        return [DeadLetter(r.id, r.kind, r.to_address, r.subject, r.instance_id, r.task_id, r.attempts,
+                           r.last_error, r.created_at) for r in rows]
+
+
+def _claim(database: Database, clock: clocks.Clock, owner: str, limit: int, lease: timedelta) -> list[int]:
+    with database.unit_of_work(clock) as uow:
+        now = uow.now()
+        due = (
+            select(OutboxEmail.id)
+            .where(OutboxEmail.state == "pending", OutboxEmail.next_attempt_at <= now,
+                   or_(OutboxEmail.claim_expires_at.is_(None), OutboxEmail.claim_expires_at <= now))
+            .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = uow.session.scalars(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(due.scalar_subquery()))
+            .values(claimed_by=owner, claim_expires_at=now + lease)
+            .returning(OutboxEmail.id)
+        ).all()
+        uow.commit()
+        return sorted(claimed)
+
+
+def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, email_id: int, owner: str,
+              lease: timedelta) -> str | None:
+    """Send one claimed email; returns the FlushResult field it counts in (None: no longer ours)."""
+    row = _confirm_claim(database, clock, email_id, owner, lease)
+    if row is None:
+        return None
+    try:
+        transport.send(compose(row, transport.settings))
+    except smtplib.SMTPRecipientsRefused as error:
+        permanent = all(code >= 500 for code, _ in error.recipients.values())
+        return _record_failure(database, clock, email_id, owner, _describe(error), permanent=permanent)
+    except (smtplib.SMTPException, OSError) as error:
+        return _record_failure(database, clock, email_id, owner, _describe(error), permanent=False)
+    _mark_sent(database, clock, row, owner)
+    return "sent"
+
+
+def _confirm_claim(database: Database, clock: clocks.Clock, email_id: int, owner: str,
+                   lease: timedelta) -> OutboxEmail | None:
+    """The row if it is still ours, with its lease renewed to cover this send (so a slow batch
+    never lets another worker take over a row while it is being sent)."""
+    with database.unit_of_work(clock) as uow:
+        renewed = uow.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
+            .values(claim_expires_at=uow.now() + lease)
+        ).rowcount
+        row = uow.session.get(OutboxEmail, email_id) if renewed else None
+        uow.commit()
+        return row
+
+
+def compose(row: OutboxEmail, settings: MailSettings) -> EmailMessage:
+    """The email as it goes out; the same row always gives the same message."""
+    message = EmailMessage()
+    message["Message-ID"] = row.message_id
+    message["Date"] = format_datetime(row.created_at)
+    message["From"] = settings.sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Content-Language"] = row.language
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the robot
+    # Quoted-printable keeps accented text 7-bit safe through any relay.
+    message.set_content(row.body.replace(BASE_URL_MARK, settings.base_url), cte="quoted-printable")
+    return message
+
+
+def _mark_sent(database: Database, clock: clocks.Clock, row: OutboxEmail, owner: str) -> None:
+    with database.unit_of_work(clock) as uow:
+        marked = uow.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == row.id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
+            .values(state="sent", sent_at=uow.now(), attempts=OutboxEmail.attempts + 1, last_error=None,
+                    claimed_by=None, claim_expires_at=None)
+        ).rowcount
+        uow.commit()
+    if not marked:
+        log.warning("email %s (%s) was sent, but another worker had taken it over", row.id, row.message_id)
+
+
+def _record_failure(database: Database, clock: clocks.Clock, email_id: int, owner: str, error: str, *,
+                    permanent: bool) -> str | None:
+    with database.unit_of_work(clock) as uow:
+        row = uow.session.scalar(select(OutboxEmail).where(
+            OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
+            .with_for_update())
+        if row is None:
+            return None
+        row.attempts += 1
+        row.last_error = error[:2000]
+        row.claimed_by = row.claim_expires_at = None
+        if permanent or row.attempts >= MAX_ATTEMPTS:
+            row.state = "dead"
+            outcome = "dead"
+            log.error("email %s to %s is a dead letter after %s attempt(s): %s",
+                      row.id, row.to_address, row.attempts, error)
+        else:
+            row.next_attempt_at = uow.now() + retry_delay(row.attempts)
+            outcome = "retried"
+            log.warning("email %s to %s failed (attempt %s), retry at %s: %s",
+                        row.id, row.to_address, row.attempts, row.next_attempt_at.isoformat(), error)
+        uow.commit()
+        return outcome
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{to}: {code} {_text(reply)}" for to, (code, reply) in error.recipients.items())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+# --- transports ---------------------------------------------------------------------------------
+
+
+class _Transport:
+    def __init__(self, settings: MailSettings):
+        self.settings = settings
+
+    def __enter__(self) -> _Transport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _Smtp(_Transport):
+    """One connection for the whole flush, opened at the first send and again after it broke.
+
+    If connecting fails, the rest of the flush fails with the same error at once rather than
+    waiting out the timeout for every email.
+    """
+
+    connection: smtplib.SMTP | None = None
+    unreachable: Exception | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self.unreachable is not None:
+            raise self.unreachable
+        if self.connection is None:
+            try:
+                self.connection = self._connect()
+            except (smtplib.SMTPException, OSError) as error:
+                self.unreachable = error
+                raise
+        try:
+            self.connection.send_message(message, from_addr=self.settings.sender, to_addrs=[message["To"]])
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close(polite=False)
+            raise
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        # Port 465 speaks TLS from the first byte (RFC 8314); elsewhere STARTTLS when configured.
+        kind = smtplib.SMTP_SSL if s.port == 465 else smtplib.SMTP
+        connection = kind(s.host, s.port, timeout=SMTP_TIMEOUT)
+        try:
+            if s.starttls and kind is smtplib.SMTP:
+                connection.starttls(context=ssl.create_default_context())
+            if s.user:
+                connection.login(s.user, s.password or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def close(self, *, polite: bool = True) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        if not polite:
+            connection.close()
+            return
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+
+class _DevFolder(_Transport):
+    """Without an SMTP host, each email becomes an .eml file to open in any mail program."""
+
+    def send(self, message: EmailMessage) -> None:
+        folder = Path(self.settings.dev_folder or DEV_FOLDER)
+        folder.mkdir(parents=True, exist_ok=True)
+        # Named by Message-ID: a resend replaces the same file.
+        path = folder / f"{message['Message-ID'].strip('<>').split('@')[0]}.eml"
+        path.write_bytes(bytes(message))
+        log.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)
+
+
+def _transport(settings: MailSettings) -> _Transport:
+    return _Smtp(settings) if settings.host else _DevFolder(settings)

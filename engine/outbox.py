@@ -206,10 +206,10 @@ def compose(row: OutboxEmail, settings: MailSettings) -> EmailMessage:
     message["From"] = settings.sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
-    message["Content-Language"] = row.language
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to the robot
     # Quoted-printable keeps accented text 7-bit safe through any relay.
     message.set_content(row.body.replace(BASE_URL_MARK, settings.base_url), cte="quoted-printable")
+    message["Content-Language"] = row.language  # after set_content, which clears Content-* headers
     return message
 
 

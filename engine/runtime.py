@@ -14,7 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import bpmn, org, state, timers
+from . import bpmn, mail, org, state, timers
 from .definitions import LoadedVersion
 from .errors import ProcessFailure, ScriptRefused
 from .models import HumanTask, Office, ProcessInstance
@@ -141,11 +141,15 @@ class Changes:
     timers: timers.TimerChanges
 
 
-def persist(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow) -> Changes:
-    """Store the state and bring every projection (human tasks, timers) in line with it."""
+def persist(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, *,
+            returned_by: str | None = None) -> Changes:
+    """Store the state, bring every projection (human tasks, timers) in line with it and queue
+    the emails the step causes. `returned_by` names who sent work back for revision."""
     save(uow, instance, workflow)
     timer_changes = timers.sync_timers(uow, instance, workflow)
     opened = sync_human_tasks(uow, instance, workflow)
+    mail.queue_for_opened_tasks(uow, instance, opened, returned_by=returned_by)
+    mail.queue_for_fired_timers(uow, instance, workflow, timer_changes.fired)
     return Changes(opened, timer_changes)
 
 

@@ -8,7 +8,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms.validation import field_errors
 
-from . import audit, definitions, org, runtime
+from . import audit, definitions, mail, org, runtime
 from .errors import Conflict, InvalidData, NotFound, PermissionDenied
 from .instances import instance_view
 from .models import HumanTask, ProcessInstance, User
@@ -115,7 +115,8 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
         task.state, task.completed_at, task.completed_by_id = "completed", uow.now(), actor.id
         audit.record(uow, instance.id, "completed_task", actor_id=actor.id, task=task,
                      outcome=_outcome(data), data=data or None)
-        runtime.persist(uow, instance, workflow)
+        returned = data.get("decision") in mail.RETURN_DECISIONS
+        runtime.persist(uow, instance, workflow, returned_by=actor.name if returned else None)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
         session.flush()

@@ -92,7 +92,7 @@ class _Handler:
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.server._record(Received(
             message_id=message["Message-ID"], mail_from=envelope.mail_from, to=", ".join(envelope.rcpt_tos),
-            subject=str(message["Subject"]), body=message.get_content(), message=message))
+            subject=str(message["Subject"]).strip(), body=message.get_content(), message=message))
         return "250 Message accepted for delivery"
 
 

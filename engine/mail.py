@@ -1,0 +1,72 @@
+"""Which emails a step causes, and to whom: decided by the diagram, queued in the step's unit of work.
+
+- A task that opens: "task assigned" to its assignee or the holders of its lane's role (or
+  "returned for revision" when the step that opened it sent the work back).
+- A reminder (non-interrupting timer on a task): to the task's assignee or candidates.
+- An escalation (interrupting timer on a task): to the task's people and to the roles the timer
+  event names in its `notifyRoles` property (e.g. "Regional Director, MEFM Approver").
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from sqlalchemy.orm import Session
+
+from . import notifications
+from .models import HumanTask, ProcessInstance, Timer, User
+from .uow import UnitOfWork
+
+# Decisions that send work back to whoever prepared it.
+RETURN_DECISIONS = frozenset({"return", "returned", "revision_required", "return_with_comments"})
+NOTIFY_PROPERTY = "notifyRoles"
+
+
+def queue_for_opened_tasks(uow: UnitOfWork, instance: ProcessInstance, opened: list[HumanTask], *,
+                           returned_by: str | None = None) -> None:
+    kind = "returned" if returned_by else "task_assigned"
+    for task in opened:
+        people = notifications.recipients(uow.session, task.candidate_role, instance.office_code,
+                                          assignee_id=task.assignee_id)
+        notifications.queue(uow, kind=kind, recipients=people, dedupe_key=f"task:{task.id}:{kind}",
+                            instance=instance, task_id=task.id, task_title=task.title,
+                            context={"due_at": task.due_at, "by": returned_by})
+
+
+def queue_for_fired_timers(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow,
+                           fired: list[Timer]) -> None:
+    for timer in fired:
+        if timer.attached_to is None:
+            continue  # a timer on the flow itself (a wait), not an SLA on somebody's task
+        task = uow.session.get(HumanTask, timer.attached_to)
+        if task is None:
+            continue
+        kind = "escalation" if timer.interrupting else "reminder"
+        people = _unique(notifications.recipients(uow.session, task.candidate_role, instance.office_code,
+                                                  assignee_id=task.assignee_id)
+                         + _notified_roles(uow.session, instance, workflow, timer))
+        notifications.queue(uow, kind=kind, recipients=people, dedupe_key=f"timer:{timer.id}:{kind}",
+                            instance=instance, task_id=task.id if kind == "reminder" else None,
+                            task_title=task.title, context={"due_at": task.due_at})
+
+
+def notify_roles(task_spec) -> list[str]:
+    """The roles a timer event names in its `notifyRoles` property."""
+    value = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get(NOTIFY_PROPERTY, "")
+    return [role.strip() for role in value.split(",") if role.strip()]
+
+
+def _notified_roles(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, timer: Timer) -> list[User]:
+    try:
+        roles = notify_roles(workflow.get_task_from_id(UUID(timer.task_id)).task_spec)
+    except TaskNotFoundException:
+        roles = []
+    return [user for role in roles for user in notifications.recipients(session, role, instance.office_code)]
+
+
+def _unique(users: list[User]) -> list[User]:
+    seen: dict[int, User] = {}
+    for user in users:
+        seen.setdefault(user.id, user)
+    return list(seen.values())

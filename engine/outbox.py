@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import ForeignKey, Index, String, Text, case, func, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -270,7 +270,7 @@ class _Transport:
     def __init__(self, settings: MailSettings):
         self.settings = settings
 
-    def __enter__(self) -> _Transport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

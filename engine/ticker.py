@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,56 +99,56 @@ def tick(database: Database, clock: clocks.Clock, *, owner: str | None = None, b
 
 
 class Ticker:
-    """Runs `tick` (and the mail flush given as `after_tick`) on an APScheduler scheduler,
-    waking at the earliest due time and at least every `max_sleep` seconds."""
+    """Fires timers (and, given `send_mail(owner)`, sends the outbox) on an APScheduler scheduler.
 
-    JOB_ID = "doeflow-tick"
+    Each loop is its own job that reschedules itself at the earliest time it has work, and at
+    least every `max_sleep` seconds to see work that other processes created; a slow SMTP server
+    therefore never delays a timer.
+    """
 
     def __init__(self, database: Database, *, clock: clocks.Clock = clocks.SYSTEM_CLOCK,
                  max_sleep: float = 1.0, lease_seconds: float = timers.CLAIM_SECONDS,
-                 after_tick=None, next_work=None):
+                 send_mail=None, mail_due=None):
         self.database = database
         self.clock = clock
-        self.lease_seconds = lease_seconds
         self.max_sleep = max_sleep
-        self.after_tick = after_tick
-        self.next_work = next_work  # earliest time other work (mail retries) wants a wake-up
+        self.lease_seconds = lease_seconds
         self.owner = worker_name()
         self.scheduler = None
-        self._lock = threading.Lock()
+        self._loops = {"doeflow-timers": (self._fire_timers, lambda: timers.next_due(database))}
+        if send_mail is not None:
+            self._loops["doeflow-mail"] = (lambda: send_mail(self.owner), mail_due or (lambda: None))
 
-    def run_once(self) -> datetime:
-        """One tick; returns when the next one should run."""
-        with self._lock:
-            try:
-                result = tick(self.database, self.clock, owner=self.owner, lease_seconds=self.lease_seconds)
-                if result.fired or result.failed:
-                    log.info("tick: %s fired, %s failed", result.fired, result.failed)
-                if self.after_tick is not None:
-                    self.after_tick()
-            except Exception:  # a database restart must not kill the ticker: log and try again
-                log.exception("tick failed")
-            return self._next_wake()
+    def _fire_timers(self) -> None:
+        result = tick(self.database, self.clock, owner=self.owner, lease_seconds=self.lease_seconds)
+        if result.fired or result.failed:
+            log.info("tick: %s fired, %s failed", result.fired, result.failed)
 
-    def _next_wake(self) -> datetime:
+    def run_once(self, loop: str = "doeflow-timers") -> datetime:
+        """One round of a loop; returns when its next round should run."""
+        work, next_due = self._loops[loop]
+        try:
+            work()
+        except Exception:  # a database or SMTP restart must not stop the loop: log, try again
+            log.exception("%s failed", loop)
+        return self._next_wake(next_due)
+
+    def _next_wake(self, next_due) -> datetime:
         now = self.clock.now()
         wake = now + timedelta(seconds=self.max_sleep)
         try:
-            candidates = [timers.next_due(self.database)]
-            if self.next_work is not None:
-                candidates.append(self.next_work())
+            due = next_due()
         except Exception:
             log.exception("could not read the next due time")
             return wake
-        for due in candidates:
-            if due is not None:
-                # SpiffWorkflow fires strictly after the due instant.
-                wake = min(wake, max(due + timedelta(milliseconds=1), now))
+        if due is not None:
+            # SpiffWorkflow fires strictly after the due instant.
+            wake = min(wake, max(due + timedelta(milliseconds=1), now))
         return wake
 
-    def _job(self) -> None:
-        wake = self.run_once()
-        self.scheduler.add_job(self._job, "date", run_date=wake, id=self.JOB_ID, replace_existing=True,
+    def _job(self, loop: str) -> None:
+        wake = self.run_once(loop)
+        self.scheduler.add_job(self._job, "date", args=[loop], run_date=wake, id=loop, replace_existing=True,
                                misfire_grace_time=None)
 
     def start(self, *, blocking: bool = False) -> None:
@@ -157,9 +156,10 @@ class Ticker:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         self.scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
-        self.scheduler.add_job(self._job, "date", run_date=self.clock.now(), id=self.JOB_ID,
-                               misfire_grace_time=None)
-        log.info("ticker %s started", self.owner)
+        for loop in self._loops:
+            self.scheduler.add_job(self._job, "date", args=[loop], run_date=self.clock.now(), id=loop,
+                                   misfire_grace_time=None)
+        log.info("ticker %s started: %s", self.owner, ", ".join(self._loops))
         self.scheduler.start()
 
     def stop(self) -> None:

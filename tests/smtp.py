@@ -1,6 +1,6 @@
 """A real SMTP server for tests: aiosmtpd on 127.0.0.1, recording what it accepts, failing on demand.
 
-Use it with `from tests.smtp import smtp_server  # noqa: F401` and a `smtp_server` argument.
+A test module uses it with `smtp_server = smtp.smtp_server` (or imports the fixture by name).
 """
 from __future__ import annotations
 

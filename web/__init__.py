@@ -7,6 +7,8 @@ import logging
 from flask import Flask
 
 import config as settings
+from engine import outbox
+from engine.clock import SYSTEM_CLOCK
 from engine.ticker import Ticker
 from engine.uow import Database
 
@@ -33,7 +35,12 @@ def database(app: Flask) -> Database:
 
 
 def make_ticker(app: Flask) -> Ticker:
-    return Ticker(database(app), lease_seconds=app.config["WORKER_LEASE_SECONDS"])
+    """Timers and the outbox, as the web process (DOEFLOW_SCHEDULER) or `worker` runs them."""
+    db, lease = database(app), app.config["WORKER_LEASE_SECONDS"]
+    mail_settings = outbox.MailSettings.from_config(app.config)
+    return Ticker(db, lease_seconds=lease, mail_due=lambda: outbox.next_attempt_at(db),
+                  send_mail=lambda owner: outbox.flush(db, SYSTEM_CLOCK, mail_settings, owner=owner,
+                                                       lease_seconds=lease))
 
 
 def start_ticker(app: Flask) -> Ticker:

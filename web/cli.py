@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
-from engine import bpmn, definitions, org, schema, ticker, users
+from engine import bpmn, definitions, org, outbox, schema, ticker, users
 from engine.clock import SYSTEM_CLOCK, FixedClock
 from engine.errors import EngineError, InvalidData, InvalidDiagram
 
@@ -38,6 +38,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(bpmn_group)
     app.cli.add_command(timers_group)
     app.cli.add_command(worker_command)
+    app.cli.add_command(mail_group)
 
 
 @click.group("db", cls=AppGroup, help="The database schema.")
@@ -200,3 +201,19 @@ def worker_command() -> None:
         make_ticker(current_app).start(blocking=True)
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+@click.group("mail", cls=AppGroup, help="The email outbox.")
+def mail_group() -> None:
+    pass
+
+
+@mail_group.command("flush", help="Send what the outbox holds now (retries that are due included).")
+def mail_flush() -> None:
+    settings = outbox.MailSettings.from_config(current_app.config)
+    result = outbox.flush(database(current_app), SYSTEM_CLOCK, settings, owner=ticker.worker_name(),
+                          lease_seconds=int(current_app.config["WORKER_LEASE_SECONDS"]))
+    click.echo(f"{result.sent} sent, {result.retried} to retry later, {result.dead} dead"
+               + ("" if settings.host else f" (no DOEFLOW_SMTP_HOST: written to {settings.dev_folder or 'instance/mail'})"))
+    if result.dead:
+        sys.exit(1)

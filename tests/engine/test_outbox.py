@@ -13,8 +13,10 @@ import config
 from engine import notifications, outbox
 from engine.models import ProcessInstance, ProcessVersion, User
 from engine.outbox import MailSettings, OutboxEmail
+from tests import smtp
 from tests.conftest import T0
-from tests.smtp import smtp_server  # noqa: F401
+
+smtp_server = smtp.smtp_server  # the fixture, used by name below
 
 BASE_URL = "https://doeflow.example.org"
 PD_HTI = "project-developer@hti.demo"

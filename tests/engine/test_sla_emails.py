@@ -1,0 +1,104 @@
+"""SLA emails end to end: timers fire on an injected clock, the outbox sends to a real SMTP
+server, and who receives what is decided by the diagram (lanes and notifyRoles)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine import outbox, tasks, ticker
+from engine.outbox import MailSettings
+from tests.conftest import T0
+from tests.engine.conftest import diagram, publish
+from tests.engine.test_instances import EFP, PD_HTI, only_task
+from tests.engine.test_timers import start_review
+from tests.smtp import smtp_server  # noqa: F401
+
+DIRECTOR = "regional-director@ro-americas.demo"
+APPROVER = "mefm-approver@hq.demo"
+NOTIFY = {
+    '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">':
+        '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">'
+        '<bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="notifyRoles" value="Regional Director, MEFM Approver"/>'
+        '</spiffworkflow:properties></bpmn:extensionElements>',
+}
+
+
+@pytest.fixture
+def mailbox(world, smtp_server):  # noqa: F811
+    """Flushes the outbox at the world's clock and returns (kind-ish subject, recipient) pairs sent since the last call."""
+    settings = MailSettings(host="127.0.0.1", port=smtp_server.port, user=None, password=None, starttls=False,
+                            sender="doeflow@test.example", base_url="https://doeflow.test")
+    seen = 0
+
+    def new_mail():
+        nonlocal seen
+        outbox.flush(world.db, world.clock, settings, owner="test")
+        received = smtp_server.received[seen:]
+        seen = len(smtp_server.received)
+        return sorted((r.to, r.subject.split(":")[0]) for r in received)
+
+    return new_mail
+
+
+def tick_at(world, **delta):
+    world.clock.set(T0 + timedelta(**delta))
+    return ticker.tick(world.db, world.clock)
+
+
+def test_reminder_at_24_hours_and_escalation_at_48_reach_the_right_people_once(world, mailbox, smtp_server):  # noqa: F811
+    publish(world, diagram("funding_review_sla.bpmn", **NOTIFY))
+    start_review(world)
+    assert mailbox() == [(EFP, "Task assigned"), (PD_HTI, "Task assigned")]
+
+    tick_at(world, hours=23)
+    assert mailbox() == []
+    tick_at(world, hours=24, seconds=1)
+    assert mailbox() == [(EFP, "Reminder")]
+    tick_at(world, hours=30)
+    assert mailbox() == []
+
+    tick_at(world, hours=48, seconds=1)
+    assert mailbox() == [(EFP, "Escalation"), (APPROVER, "Escalation"), (DIRECTOR, "Escalation"),
+                         (DIRECTOR, "Task assigned")]
+    tick_at(world, hours=72)
+    assert mailbox() == []
+    ids = smtp_server.message_ids()
+    assert len(ids) == len(set(ids)) == 7
+
+
+def test_a_decision_before_24_hours_cancels_both_timers_and_nothing_is_sent(world, mailbox):
+    publish(world, diagram("funding_review_sla.bpmn", **NOTIFY))
+    instance = start_review(world)
+    mailbox()
+    world.clock.set(T0 + timedelta(hours=5))
+    tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id, {"decision": "reject"})
+    for hours in (24, 48, 100):
+        tick_at(world, hours=hours, seconds=1)
+    assert mailbox() == []
+
+
+def test_work_returned_for_revision_tells_the_drafter_so(world, mailbox):
+    publish(world, diagram("funding_review_sla.bpmn"))
+    instance = start_review(world)
+    mailbox()
+    tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id,
+                        {"decision": "return", "comments": "add the shelter line"})
+    assert mailbox() == [(PD_HTI, "Returned for revision")]
+
+
+def test_the_email_links_to_the_task_in_the_recipients_language(world, mailbox, smtp_server):  # noqa: F811
+    from engine.models import User
+
+    with world.db.unit_of_work() as uow:
+        uow.session.query(User).filter(User.email == EFP).update({"language": "es", "timezone": "America/Panama"})
+        uow.commit()
+    publish(world, diagram("funding_review_sla.bpmn"))
+    instance = start_review(world)
+    mailbox()
+    tick_at(world, hours=24, seconds=1)
+    assert mailbox() == [(EFP, "Recordatorio")]
+    reminder = smtp_server.received[-1]
+    review = only_task(world, EFP, instance.id)
+    assert f"https://doeflow.test/tasks/{review.id}" in reminder.body

@@ -40,6 +40,9 @@ class Config:
         self.SMTP_PASSWORD = _env("SMTP_PASSWORD")
         self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
         self.MAIL_FROM = _env("MAIL_FROM") or "doeflow@localhost"
+        # First wait before a failed email is retried (doubling each time, at most an hour).
+        self.MAIL_RETRY_SECONDS = float(_env("MAIL_RETRY_SECONDS") or 30)
+        self.MAIL_DEV_FOLDER = _env("MAIL_DEV_FOLDER")
         self.SCHEDULER = _flag("SCHEDULER", True)
         self.ALLOW_TIME_TRAVEL = _flag("ALLOW_TIME_TRAVEL", False)
         # How long a worker's claim on a timer or an email lasts before another may take it over.

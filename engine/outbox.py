@@ -1,9 +1,11 @@
 """The email outbox: rows queued inside the unit of work that caused them (engine/notifications.py),
 sent over SMTP by the worker with retries and backoff, or parked as dead letters for an admin.
 
-At least once, never twice by design: a row is claimed with a lease, confirmed as still ours right
-before its send, and marked sent right after the server accepted it. Only a crash in between resends,
-and the resend carries the same Message-ID, so mail clients show one message.
+At least once, and twice only across a crash in the instant between the SMTP server's "250 OK" and
+the commit that records it; such a resend carries the same Message-ID, so mail clients show one
+message. On PostgreSQL that instant is the COMMIT itself: the row is marked sent (and locked) before
+the SMTP exchange. SQLite has one writer for the whole database, so there the row is marked after
+the exchange rather than holding every writer back while a mail server answers.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from .uow import Database
 
 log = logging.getLogger("doeflow.outbox")
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with the backoff capped at an hour: about 5 hours of failures before a dead letter
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 SMTP_TIMEOUT = 10  # seconds, for connecting and for each SMTP command
@@ -73,6 +75,7 @@ class MailSettings:
     sender: str
     base_url: str
     dev_folder: str | None = None
+    first_retry: timedelta = FIRST_RETRY  # the backoff's first wait; it doubles after each failure
 
     @classmethod
     def from_config(cls, config: Any) -> MailSettings:
@@ -81,7 +84,8 @@ class MailSettings:
         return cls(host=get("SMTP_HOST") or None, port=int(get("SMTP_PORT") or 25),
                    user=get("SMTP_USER") or None, password=get("SMTP_PASSWORD") or None,
                    starttls=bool(get("SMTP_STARTTLS")), sender=get("MAIL_FROM") or "doeflow@localhost",
-                   base_url=(get("BASE_URL") or "").rstrip("/"), dev_folder=get("MAIL_DEV_FOLDER") or None)
+                   base_url=(get("BASE_URL") or "").rstrip("/"), dev_folder=get("MAIL_DEV_FOLDER") or None,
+                   first_retry=timedelta(seconds=float(get("MAIL_RETRY_SECONDS") or FIRST_RETRY.total_seconds())))
 
 
 @dataclass
@@ -106,9 +110,9 @@ class DeadLetter:
     created_at: datetime
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Wait after the `attempts`-th failure: 30 s, doubling, at most an hour."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
+    """Wait after the `attempts`-th failure: `first` (30 s), doubling, at most an hour."""
+    return min(first * 2 ** (attempts - 1), LONGEST_RETRY)
 
 
 def flush(database: Database, clock: clocks.Clock, settings: MailSettings, *, owner: str,
@@ -120,7 +124,7 @@ def flush(database: Database, clock: clocks.Clock, settings: MailSettings, *, ow
         while True:
             claimed = _claim(database, clock, owner, limit, lease)
             for email_id in claimed:
-                outcome = _send_one(database, clock, transport, email_id, owner, lease)
+                outcome = _send_one(database, clock, transport, email_id, owner)
                 if outcome is not None:
                     setattr(result, outcome, getattr(result, outcome) + 1)
             if len(claimed) < limit:
@@ -166,36 +170,46 @@ def _claim(database: Database, clock: clocks.Clock, owner: str, limit: int, leas
         return sorted(claimed)
 
 
-def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, email_id: int, owner: str,
-              lease: timedelta) -> str | None:
+def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, email_id: int,
+              owner: str) -> str | None:
     """Send one claimed email; returns the FlushResult field it counts in (None: no longer ours)."""
-    row = _confirm_claim(database, clock, email_id, owner, lease)
-    if row is None:
-        return None
-    try:
-        transport.send(compose(row, transport.settings))
-    except smtplib.SMTPRecipientsRefused as error:
-        permanent = all(code >= 500 for code, _ in error.recipients.values())
-        return _record_failure(database, clock, email_id, owner, _describe(error), permanent=permanent)
-    except (smtplib.SMTPException, OSError) as error:
-        return _record_failure(database, clock, email_id, owner, _describe(error), permanent=False)
-    _mark_sent(database, clock, row, owner)
+    hold_row = database.dialect == "postgresql"
+    with database.unit_of_work(clock, write=hold_row) as uow:
+        query = select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.state == "pending",
+                                          OutboxEmail.claimed_by == owner)
+        row = uow.session.scalar(query.with_for_update() if hold_row else query)
+        if row is None:
+            return None
+        message = compose(row, transport.settings)
+        if hold_row:
+            _mark_sent(row, uow.now())
+            uow.session.flush()
+        try:
+            transport.send(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            failure = (_describe(error), all(code >= 500 for code, _ in error.recipients.values()))
+        except (smtplib.SMTPException, OSError) as error:
+            failure = (_describe(error), False)
+        else:
+            if hold_row:
+                uow.commit()
+                return "sent"
+            failure = None
+    if failure is not None:
+        return _record_failure(database, clock, email_id, owner, failure[0], permanent=failure[1],
+                               first_retry=transport.settings.first_retry)
+    with database.unit_of_work(clock) as uow:
+        row = uow.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id,
+                                                           OutboxEmail.claimed_by == owner))
+        if row is not None:
+            _mark_sent(row, uow.now())
+            uow.commit()
     return "sent"
 
 
-def _confirm_claim(database: Database, clock: clocks.Clock, email_id: int, owner: str,
-                   lease: timedelta) -> OutboxEmail | None:
-    """The row if it is still ours, with its lease renewed to cover this send (so a slow batch
-    never lets another worker take over a row while it is being sent)."""
-    with database.unit_of_work(clock) as uow:
-        renewed = uow.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
-            .values(claim_expires_at=uow.now() + lease)
-        ).rowcount
-        row = uow.session.get(OutboxEmail, email_id) if renewed else None
-        uow.commit()
-        return row
+def _mark_sent(row: OutboxEmail, now: datetime) -> None:
+    row.state, row.sent_at, row.attempts, row.last_error = "sent", now, row.attempts + 1, None
+    row.claimed_by = row.claim_expires_at = None
 
 
 def compose(row: OutboxEmail, settings: MailSettings) -> EmailMessage:
@@ -213,20 +227,8 @@ def compose(row: OutboxEmail, settings: MailSettings) -> EmailMessage:
     return message
 
 
-def _mark_sent(database: Database, clock: clocks.Clock, row: OutboxEmail, owner: str) -> None:
-    with database.unit_of_work(clock) as uow:
-        marked = uow.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == row.id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
-            .values(state="sent", sent_at=uow.now(), attempts=OutboxEmail.attempts + 1, last_error=None,
-                    claimed_by=None, claim_expires_at=None)
-        ).rowcount
-        uow.commit()
-    if not marked:
-        log.warning("email %s (%s) was sent, but another worker had taken it over", row.id, row.message_id)
-
-
 def _record_failure(database: Database, clock: clocks.Clock, email_id: int, owner: str, error: str, *,
+                    first_retry: timedelta = FIRST_RETRY,
                     permanent: bool) -> str | None:
     with database.unit_of_work(clock) as uow:
         row = uow.session.scalar(select(OutboxEmail).where(
@@ -243,7 +245,7 @@ def _record_failure(database: Database, clock: clocks.Clock, email_id: int, owne
             log.error("email %s to %s is a dead letter after %s attempt(s): %s",
                       row.id, row.to_address, row.attempts, error)
         else:
-            row.next_attempt_at = uow.now() + retry_delay(row.attempts)
+            row.next_attempt_at = uow.now() + retry_delay(row.attempts, first_retry)
             outcome = "retried"
             log.warning("email %s to %s failed (attempt %s), retry at %s: %s",
                         row.id, row.to_address, row.attempts, row.next_attempt_at.isoformat(), error)

@@ -43,8 +43,13 @@ def make_ticker(app: Flask) -> Ticker:
                                                        lease_seconds=lease))
 
 
-def start_ticker(app: Flask) -> Ticker:
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
+
+
+def start_ticker(app: Flask) -> Ticker:
+    configure_logging()
     ticker = make_ticker(app)
     ticker.start()
     atexit.register(ticker.stop)

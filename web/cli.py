@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import glob
-import logging
 from datetime import datetime
 import os
 import sys
@@ -193,9 +192,9 @@ def timers_tick(at: str | None) -> None:
 @click.command("worker", help="Run the timers and the outbox in the foreground (Ctrl-C stops).")
 @with_appcontext
 def worker_command() -> None:
-    from . import make_ticker
+    from . import configure_logging, make_ticker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     click.echo("doeflow worker: firing timers and sending mail; Ctrl-C stops")
     try:
         make_ticker(current_app).start(blocking=True)
@@ -214,6 +213,6 @@ def mail_flush() -> None:
     result = outbox.flush(database(current_app), SYSTEM_CLOCK, settings, owner=ticker.worker_name(),
                           lease_seconds=int(current_app.config["WORKER_LEASE_SECONDS"]))
     click.echo(f"{result.sent} sent, {result.retried} to retry later, {result.dead} dead"
-               + ("" if settings.host else f" (no DOEFLOW_SMTP_HOST: written to {settings.dev_folder or 'instance/mail'})"))
+               + ("" if settings.host else f" (no DOEFLOW_SMTP_HOST: written as .eml files to {settings.dev_folder or outbox.DEV_FOLDER})"))
     if result.dead:
         sys.exit(1)

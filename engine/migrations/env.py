@@ -2,7 +2,7 @@
 from alembic import context
 
 from engine.db import Base
-from engine import models  # noqa: F401  (registers the tables on Base.metadata)
+from engine import models, outbox  # noqa: F401  (register their tables on Base.metadata)
 
 config = context.config
 connection = config.attributes.get("connection")

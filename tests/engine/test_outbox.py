@@ -248,11 +248,14 @@ def test_the_claim_of_a_worker_that_died_is_taken_over_when_it_expires(world, in
 def test_a_resend_after_a_crash_carries_the_same_message_id(world, instance_id, smtp_server, monkeypatch):
     queue(world, instance_id)
 
-    def crash(*args, **kwargs):
-        raise RuntimeError("killed after the server accepted the message")
+    real_send = outbox._Smtp.send
+
+    def send_then_crash(self, message):
+        real_send(self, message)
+        raise RuntimeError("killed after the server accepted the message, before the commit")
 
     with monkeypatch.context() as patched:
-        patched.setattr(outbox, "_mark_sent", crash)
+        patched.setattr(outbox._Smtp, "send", send_then_crash)
         with pytest.raises(RuntimeError):
             flush(world, smtp_server, owner="worker-1", lease_seconds=120)
     assert emails(world)[0].state == "pending"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from engine import users
 from engine.models import ProcessVersion, User
+from tests.smtp import smtp_server  # noqa: F401
 
 DIAGRAM = Path(__file__).resolve().parents[1] / "engine" / "diagrams" / "funding_review.bpmn"
 
@@ -173,3 +174,22 @@ def test_bpmn_validate_reports_each_kind_of_broken_diagram_without_a_traceback(c
         match = re.fullmatch(r"(.+):(\d+): (\S+): (.+)", line)
         assert match and match[1] == str(path) and int(match[2]) > 0, line
     assert "Traceback" not in result.stderr + result.output
+
+
+def test_mail_flush_sends_what_the_outbox_holds_once(app, cli, smtp_server):  # noqa: F811
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, BASE_URL="https://doeflow.test")
+    _waiting_review(app, cli)  # the drafter's and then the reviewer's "task assigned"
+    first = cli("mail", "flush")
+    assert first.exit_code == 0 and first.output.startswith("2 sent, 0 to retry later, 0 dead"), first.output
+    assert sorted(r.to for r in smtp_server.received) == ["emergency-focal-point@ro-americas.demo",
+                                                         "project-developer@hti.demo"]
+    again = cli("mail", "flush")
+    assert again.output.startswith("0 sent") and len(smtp_server.received) == 2
+
+
+def test_mail_flush_without_smtp_writes_eml_files(app, cli, tmp_path):
+    app.config.update(SMTP_HOST=None, MAIL_DEV_FOLDER=str(tmp_path))
+    _waiting_review(app, cli)
+    result = cli("mail", "flush")
+    assert result.exit_code == 0 and "written as .eml files" in result.output
+    assert len(list(tmp_path.glob("*.eml"))) == 2

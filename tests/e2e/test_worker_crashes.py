@@ -32,7 +32,7 @@ DIAGRAM = ROOT / "tests" / "engine" / "diagrams" / "wait_with_reminder.bpmn"
 INSTANCES = 1000
 WORKERS = 4
 CHAOS_SECONDS = 40
-SETTLE_SECONDS = 90
+SETTLE_SECONDS = 150
 
 
 @pytest.fixture
@@ -45,8 +45,8 @@ def pg(postgresql_url):
 def spawn(url: str, smtp_port: int, log) -> subprocess.Popen:
     env = {**os.environ, "DOEFLOW_DATABASE_URL": url, "DOEFLOW_SMTP_HOST": "127.0.0.1",
            "DOEFLOW_SMTP_PORT": str(smtp_port), "DOEFLOW_WORKER_LEASE_SECONDS": "3",
-           # Backoff starting at 0.5 s instead of 30 s, so retries drain within the test.
-           "DOEFLOW_MAIL_RETRY_SECONDS": "0.5",
+           # Backoff starting at 0.25 s instead of 30 s, so retries drain within the test.
+           "DOEFLOW_MAIL_RETRY_SECONDS": "0.25",
            "DOEFLOW_ENV": "development", "DOEFLOW_BASE_URL": "https://doeflow.test"}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -20,7 +20,7 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffIntermediateCatchEventParser,
     SpiffStartEventParser,
 )
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser, SpiffProcessParser
 from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser, UserTaskParser
 
 from . import bpmn_lint
@@ -109,9 +109,28 @@ def _with_spec_class(tag: str, parser_class: type) -> tuple[str, tuple[type, typ
     return full_tag(tag), (parser_class, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag(tag)][1])
 
 
-class DoeflowParser(SpiffBpmnParser):
-    """SpiffBpmnParser that also reads literal ISO 8601 timers, camunda:formKey and camunda:decisionRef."""
+class _ProcessParser(SpiffProcessParser):
+    """Elements inside a sub-process keep the lane the diagram draws them in.
 
+    SpiffWorkflow hands every element of a sub-process the sub-process's own lane, so a review by
+    headquarters drawn in the PRD lane inside a regional sub-process would go to the regional role.
+    """
+
+    def parse_node(self, node):
+        if node.get("id") in self.spec.task_specs:
+            return self.spec.task_specs[node.get("id")]
+        node_parser, spec_class = self.parser._get_parser_class(node.tag)
+        if not node_parser or not spec_class:
+            return super().parse_node(node)  # the library's own error for an unsupported element
+        own_lane = self.get_lane_name(node.get("id"))
+        return node_parser(self, spec_class, node, self.nsmap, lane=own_lane or self.lane).parse_node()
+
+
+class DoeflowParser(SpiffBpmnParser):
+    """SpiffBpmnParser that also reads literal ISO 8601 timers, camunda:formKey and camunda:decisionRef,
+    and keeps each element of a sub-process in its own lane."""
+
+    PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         **dict(_with_spec_class(tag, parser_class) for tag, parser_class in (

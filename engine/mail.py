@@ -12,9 +12,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import notifications
+from . import notifications, timers
 from .models import HumanTask, ProcessInstance, Timer, User
 from .uow import UnitOfWork
 
@@ -38,17 +39,41 @@ def queue_for_fired_timers(uow: UnitOfWork, instance: ProcessInstance, workflow:
                            fired: list[Timer]) -> None:
     for timer in fired:
         if timer.attached_to is None:
-            continue  # a timer on the flow itself (a wait), not an SLA on somebody's task
-        task = uow.session.get(HumanTask, timer.attached_to)
-        if task is None:
-            continue
+            continue  # a timer on the flow itself (a wait), not an SLA on somebody's work
         kind = "escalation" if timer.interrupting else "reminder"
-        people = _unique(notifications.recipients(uow.session, task.candidate_role, instance.office_code,
-                                                  assignee_id=task.assignee_id)
-                         + _notified_roles(uow.session, instance, workflow, timer))
+        tasks = _tasks_under(uow, instance, workflow, timer.attached_to, escalated=timer.interrupting)
+        if not tasks:
+            continue
+        people = [user for task in tasks
+                  for user in notifications.recipients(uow.session, task.candidate_role, instance.office_code,
+                                                       assignee_id=task.assignee_id)]
+        people = _unique(people + _notified_roles(uow.session, instance, workflow, timer))
+        first = tasks[0]
         notifications.queue(uow, kind=kind, recipients=people, dedupe_key=f"timer:{timer.id}:{kind}",
-                            instance=instance, task_id=task.id if kind == "reminder" else None,
-                            task_title=task.title, context={"due_at": task.due_at})
+                            instance=instance, task_id=first.id if kind == "reminder" else None,
+                            task_title=first.title, context={"due_at": first.due_at})
+
+
+def _tasks_under(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, activity_id: str, *,
+                 escalated: bool) -> list[HumanTask]:
+    """The human tasks a timer on `activity_id` is about: the task itself, or the ones inside the
+    sub-process; those still open for a reminder, those the escalation just cancelled."""
+    state = "cancelled" if escalated else "open"
+    query = select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == state)
+    if escalated:
+        query = query.where(HumanTask.completed_at == uow.now())
+    found = []
+    for task in uow.session.scalars(query.order_by(HumanTask.created_at, HumanTask.id)):
+        if task.id == activity_id:
+            found.append(task)
+            continue
+        try:
+            spiff_task = workflow.get_task_from_id(UUID(task.id))
+        except TaskNotFoundException:
+            continue
+        if activity_id in {str(t.id) for t in timers.enclosing_activities(spiff_task)}:
+            found.append(task)
+    return found
 
 
 def notify_roles(task_spec) -> list[str]:

@@ -192,7 +192,8 @@ class Timer(Base):
     task_id: Mapped[str] = mapped_column(String(36))  # the SpiffWorkflow task of the timer event
     element_id: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
-    attached_to: Mapped[str | None] = mapped_column(String(36))  # human task id, for boundary timers
+    # The activity a boundary timer is attached to (a human task's id, or a sub-process task's).
+    attached_to: Mapped[str | None] = mapped_column(String(36))
     interrupting: Mapped[bool] = mapped_column(default=False)
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, fired, failed

@@ -80,14 +80,16 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
 
 
 def due_time(task: Task) -> datetime | None:
-    """When a human task is due: its earliest interrupting timer, else its earliest reminder."""
+    """When a human task is due: the earliest escalation timer on it or on a sub-process around it,
+    else its earliest reminder."""
     interrupting, other = [], []
-    for sibling in task.parent.children if task.parent is not None else []:
-        definition = getattr(sibling.task_spec, "event_definition", None)
-        value = sibling.internal_data.get("event_value")
-        if isinstance(definition, TimerEventDefinition) and sibling.has_state(TaskState.WAITING) and value is not None:
-            when = timers.timer_instant(value)
-            (interrupting if getattr(sibling.task_spec, "cancel_activity", False) else other).append(when)
+    for activity in timers.enclosing_activities(task):
+        for sibling in activity.parent.children if activity.parent is not None else []:
+            definition = getattr(sibling.task_spec, "event_definition", None)
+            value = sibling.internal_data.get("event_value")
+            if isinstance(definition, TimerEventDefinition) and sibling.has_state(TaskState.WAITING) and value is not None:
+                when = timers.timer_instant(value)
+                (interrupting if getattr(sibling.task_spec, "cancel_activity", False) else other).append(when)
     candidates = interrupting or other
     return min(candidates) if candidates else None
 

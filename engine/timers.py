@@ -39,13 +39,24 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[Task]:
             and t.internal_data.get("event_value") is not None]
 
 
-def attached_human_task(timer_task: Task) -> Task | None:
-    """The user or manual task a boundary timer is attached to, if any."""
+def attached_activity(timer_task: Task) -> Task | None:
+    """The activity (a task or a sub-process) a boundary timer is attached to, if any."""
     parent = timer_task.parent
     for sibling in parent.children if parent is not None else []:
-        if sibling is not timer_task and getattr(sibling.task_spec, "manual", False):
+        if sibling is not timer_task and getattr(sibling.task_spec, "event_definition", None) is None:
             return sibling
     return None
+
+
+def enclosing_activities(task: Task) -> list[Task]:
+    """The task, then each sub-process or call activity it runs inside, innermost first."""
+    chain = [task]
+    workflow = task.workflow
+    while getattr(workflow, "parent_task_id", None) is not None:
+        outer = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        chain.append(outer)
+        workflow = outer.workflow
+    return chain
 
 
 def skip_missed_cycles(workflow: BpmnWorkflow, now: datetime) -> None:
@@ -89,11 +100,11 @@ def sync_timers(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkfl
         else:
             session.delete(row)
     for (task_id, due), task in waiting.items():
-        human = attached_human_task(task)
+        activity = attached_activity(task)
         row = Timer(instance_id=instance.id, task_id=task_id, element_id=task.task_spec.bpmn_id or task.task_spec.name,
                     title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Timer",
-                    attached_to=str(human.id) if human is not None else None,
-                    interrupting=bool(getattr(task.task_spec, "cancel_activity", False)) and human is not None,
+                    attached_to=str(activity.id) if activity is not None else None,
+                    interrupting=bool(getattr(task.task_spec, "cancel_activity", False)) and activity is not None,
                     due_at=due, state="pending", attempts=0)
         session.add(row)
         changes.added.append(row)

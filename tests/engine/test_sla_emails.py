@@ -102,3 +102,30 @@ def test_the_email_links_to_the_task_in_the_recipients_language(world, mailbox, 
     reminder = smtp_server.received[-1]
     review = only_task(world, EFP, instance.id)
     assert f"https://doeflow.test/tasks/{review.id}" in reminder.body
+
+
+def test_an_sla_on_a_sub_process_covers_every_task_inside_it(world, mailbox):
+    from engine import instances
+    from engine.models import ProcessInstance
+
+    publish(world, diagram("subprocess_sla.bpmn"))
+    com = world.user("chief-of-mission@hti.demo")
+    instance = instances.start_instance(world.uow(), com, "subprocess_sla", "HTI", {})
+    regional = only_task(world, EFP, instance.id)
+    assert regional.due_at == T0 + timedelta(hours=48)  # the clock of the sub-process around it
+    assert mailbox() == [(EFP, "Task assigned")]
+
+    world.clock.set(T0 + timedelta(hours=3))
+    tasks.complete_task(world.uow(), world.user(EFP), regional.id, {})
+    hq = only_task(world, "prd@hq.demo", instance.id)
+    assert hq.due_at == T0 + timedelta(hours=48)  # the same clock, not restarted by the next step
+    assert mailbox() == [("prd@hq.demo", "Task assigned")]
+
+    tick_at(world, hours=24, seconds=1)
+    assert mailbox() == [("prd@hq.demo", "Reminder")]  # whoever holds the work now
+
+    tick_at(world, hours=48, seconds=1)
+    assert mailbox() == [("prd@hq.demo", "Escalation"), (DIRECTOR, "Escalation"), (DIRECTOR, "Task assigned")]
+    with world.db.unit_of_work(write=False) as uow:
+        assert uow.session.get(ProcessInstance, instance.id).sla_breached
+    assert only_task(world, DIRECTOR, instance.id).title == "Decide the overdue request"

@@ -2,6 +2,7 @@
 
 `DOEFLOW_ENV` picks the mode: `development` (default; demo passwords allowed), `production`, `test`.
 """
+
 from __future__ import annotations
 
 import os

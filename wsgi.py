@@ -3,6 +3,7 @@
 The timer ticker starts with the app only in a web server process (gunicorn, `flask run`), not
 for the other CLI commands, and only while DOEFLOW_SCHEDULER is on.
 """
+
 import os
 import sys
 

@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: a scratch database, the machine description, and appending
 results to docs/benchmarks.md with the date and commit."""
+
 from __future__ import annotations
 
 import os
@@ -42,6 +43,7 @@ def scratch_database(kind: str) -> tuple[Database, callable]:
             database.engine.dispose()
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     schema.upgrade(database)
     users.load_demo(database.unit_of_work(), "bench-password")
     with database.unit_of_work() as uow:
@@ -65,14 +67,17 @@ def median(values: list[float]) -> float:
 
 def machine() -> str:
     cores = os.cpu_count()
-    return (f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
-            f"SQLite {__import__('sqlite3').sqlite_version}")
+    return (
+        f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"SQLite {__import__('sqlite3').sqlite_version}"
+    )
 
 
 def commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 

@@ -6,13 +6,13 @@ next ~12 s. Lateness = when the ticker recorded the firing - the due time. Goal:
 
     python bench/timer_lateness.py [sqlite|postgresql] [--pending N] [--due N]
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from common import ROOT, percentile, record, scratch_database
 from sqlalchemy import insert, select
@@ -53,46 +53,64 @@ def main() -> None:
         setup_seconds = time.monotonic() - setup_started
 
         # Far-future pending timers, as a regional office accumulates them, on instances of their own.
-        idle = [instances.start_instance(database.unit_of_work(), drafter, "funding_review_sla", "HTI").id
-                for _ in range(20)]
+        idle = [
+            instances.start_instance(database.unit_of_work(), drafter, "funding_review_sla", "HTI").id
+            for _ in range(20)
+        ]
         with database.unit_of_work() as uow:
             instance_ids = idle
             far = datetime.now(timezone.utc) + timedelta(days=30)
-            rows = [dict(instance_id=instance_ids[i % len(instance_ids)], task_id=str(uuid.uuid4()),
-                         element_id="bench_far", title="far", interrupting=False,
-                         due_at=far + timedelta(seconds=i), state="pending", attempts=0)
-                    for i in range(args.pending)]
+            rows = [
+                dict(
+                    instance_id=instance_ids[i % len(instance_ids)],
+                    task_id=str(uuid.uuid4()),
+                    element_id="bench_far",
+                    title="far",
+                    interrupting=False,
+                    due_at=far + timedelta(seconds=i),
+                    state="pending",
+                    attempts=0,
+                )
+                for i in range(args.pending)
+            ]
             uow.session.execute(insert(Timer), rows)
             uow.commit()
         if base < datetime.now(timezone.utc):
-            print(f"warning: setup took {setup_seconds:.1f} s; the first timers were already due when the ticker started")
+            print(
+                f"warning: setup took {setup_seconds:.1f} s; the first timers were already due when the ticker started"
+            )
 
         ticker = Ticker(database, max_sleep=1.0)
         ticker.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with database.unit_of_work(write=False) as uow:
-                pending = uow.session.scalar(select(Timer.id).where(
-                    Timer.state == "pending", Timer.element_id == "remind_reviewer").limit(1))
+                pending = uow.session.scalar(
+                    select(Timer.id).where(Timer.state == "pending", Timer.element_id == "remind_reviewer").limit(1)
+                )
             if pending is None:
                 break
             time.sleep(0.5)
         ticker.stop()
 
         with database.unit_of_work(write=False) as uow:
-            fired = uow.session.execute(select(Timer.due_at, Timer.fired_at).where(
-                Timer.element_id == "remind_reviewer")).all()
+            fired = uow.session.execute(
+                select(Timer.due_at, Timer.fired_at).where(Timer.element_id == "remind_reviewer")
+            ).all()
         late = [(f - d).total_seconds() for d, f in fired if f is not None]
         missing = sum(1 for _, f in fired if f is None)
-        record(f"Timer lateness, {args.database}", [
-            f"{args.pending:,} pending far-future timers; {args.due} reminders falling due over 12 s;"
-            f" real ticker (APScheduler, wake-up at the earliest due time, poll bound 1 s).",
-            "",
-            "| fired | not fired | p50 lateness | p99 lateness | max | goal p99 |",
-            "| --- | --- | --- | --- | --- | --- |",
-            f"| {len(late)} | {missing} | {percentile(late, 50) * 1000:.0f} ms | {percentile(late, 99) * 1000:.0f} ms"
-            f" | {max(late) * 1000:.0f} ms | 1000 ms |",
-        ])
+        record(
+            f"Timer lateness, {args.database}",
+            [
+                f"{args.pending:,} pending far-future timers; {args.due} reminders falling due over 12 s;"
+                f" real ticker (APScheduler, wake-up at the earliest due time, poll bound 1 s).",
+                "",
+                "| fired | not fired | p50 lateness | p99 lateness | max | goal p99 |",
+                "| --- | --- | --- | --- | --- | --- |",
+                f"| {len(late)} | {missing} | {percentile(late, 50) * 1000:.0f} ms"
+                f" | {percentile(late, 99) * 1000:.0f} ms | {max(late) * 1000:.0f} ms | 1000 ms |",
+            ],
+        )
     finally:
         cleanup()
 

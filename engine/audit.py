@@ -1,4 +1,5 @@
 """The append-only audit log of an instance."""
+
 from __future__ import annotations
 
 from typing import Any

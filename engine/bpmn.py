@@ -1,5 +1,6 @@
 """Loading BPMN and DMN files safely (no entities, no network, bounded size) into a SpiffWorkflow parser,
 reporting every problem as `file:line: element: message` instead of raising."""
+
 from __future__ import annotations
 
 import functools
@@ -41,8 +42,9 @@ def parse_xml(content: bytes, filename: str) -> etree._ElementTree:
     doctype = content.find(b"<!DOCTYPE", 0, root_tag.start() if root_tag else len(content))
     if doctype >= 0:
         raise InvalidDiagram([_doctype_problem(filename, content[:doctype].count(b"\n") + 1)])
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=False
+    )
     try:
         root = etree.fromstring(content, parser)
     except etree.XMLSyntaxError as error:
@@ -133,14 +135,17 @@ class DoeflowParser(SpiffBpmnParser):
     PROCESS_PARSER_CLASS = _ProcessParser
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        **dict(_with_spec_class(tag, parser_class) for tag, parser_class in (
-            ("userTask", _UserTaskParser),
-            ("manualTask", _ManualTaskParser),
-            ("startEvent", _StartEventParser),
-            ("boundaryEvent", _BoundaryEventParser),
-            ("intermediateCatchEvent", _IntermediateCatchEventParser),
-            ("businessRuleTask", _BusinessRuleTaskParser),
-        )),
+        **dict(
+            _with_spec_class(tag, parser_class)
+            for tag, parser_class in (
+                ("userTask", _UserTaskParser),
+                ("manualTask", _ManualTaskParser),
+                ("startEvent", _StartEventParser),
+                ("boundaryEvent", _BoundaryEventParser),
+                ("intermediateCatchEvent", _IntermediateCatchEventParser),
+                ("businessRuleTask", _BusinessRuleTaskParser),
+            )
+        ),
     }
 
     def _add_data_stores(self, bpmn: etree._ElementTree) -> None:
@@ -188,13 +193,21 @@ class _Report:
         self.problems: list[Problem] = []
         self._flagged: set[tuple[str, str | None]] = set()
 
-    def add(self, file: str, element: etree._Element | None, message: str, *, severity: str = "error",
-            line: int | None = None) -> None:
+    def add(
+        self,
+        file: str,
+        element: etree._Element | None,
+        message: str,
+        *,
+        severity: str = "error",
+        line: int | None = None,
+    ) -> None:
         if element is None:
             self.problems.append(Problem(file, line, None, message, severity))
             return
-        self.problems.append(Problem(file, line or element.sourceline, element.get("id") or local(element),
-                                     message, severity))
+        self.problems.append(
+            Problem(file, line or element.sourceline, element.get("id") or local(element), message, severity)
+        )
         if severity == "error":
             self._flagged.add((file, owner_process(element)))
 
@@ -303,14 +316,18 @@ def _parse_process(parser: DoeflowParser, process_id: str, top_level: set[str]) 
 
 def _add_dmn(parser: DoeflowParser, report: _Report, dmn: dict, *, record: bool) -> None:
     for name, tree in dmn.items():
-        report.attempt(lambda: parser.add_dmn_xml(tree.getroot(), name), name, tree.getroot(), record=record)
+        report.attempt(
+            lambda tree=tree, name=name: parser.add_dmn_xml(tree.getroot(), name), name, tree.getroot(), record=record
+        )
     for dmn_parser in parser.dmn_parsers.values():  # parsed lazily at run time otherwise
         report.attempt(dmn_parser.parse, dmn_parser.filename, dmn_parser.node, record=record)
 
 
 def _add_bpmn(parser: DoeflowParser, report: _Report, bpmn: dict, *, record: bool) -> None:
     for name, tree in bpmn.items():
-        report.attempt(lambda: parser.add_bpmn_xml(tree, name), name, tree.getroot(), record=record)
+        report.attempt(
+            lambda tree=tree, name=name: parser.add_bpmn_xml(tree, name), name, tree.getroot(), record=record
+        )
 
 
 def _decisions(report: _Report, dmn: dict) -> tuple[set[str], dict[str, str]]:
@@ -331,8 +348,7 @@ def _decisions(report: _Report, dmn: dict) -> tuple[set[str], dict[str, str]]:
     return set(files) - set(broken), broken
 
 
-def load_definitions(files: Mapping[str, bytes], *,
-                     known_roles: Collection[str] | None = None) -> Definitions:
+def load_definitions(files: Mapping[str, bytes], *, known_roles: Collection[str] | None = None) -> Definitions:
     """Parse and check a set of .bpmn/.dmn files together; every problem is reported, none raised."""
     trees: dict[str, etree._ElementTree] = {}
     report = _Report(trees)
@@ -362,8 +378,13 @@ def load_definitions(files: Mapping[str, bytes], *,
     processes = [(name, p) for name, tree in bpmn.items() for p in tree.getroot().findall("bpmn:process", NS)]
     executable = [p for _, p in processes if p.get("isExecutable", "true") == "true"]
     process_ids = list(dict.fromkeys(p.get("id") for p in executable))
-    context = Context(process_ids={p.get("id") for _, p in processes}, executable_ids=set(process_ids),
-                      decision_ids=decision_ids, broken_decisions=broken_decisions, known_roles=known_roles)
+    context = Context(
+        process_ids={p.get("id") for _, p in processes},
+        executable_ids=set(process_ids),
+        decision_ids=decision_ids,
+        broken_decisions=broken_decisions,
+        known_roles=known_roles,
+    )
     for name, tree in bpmn.items():
         report.findings(name, bpmn_lint.bpmn_findings(tree, context))
 
@@ -372,7 +393,7 @@ def load_definitions(files: Mapping[str, bytes], *,
     unflagged = [(name, p) for name, p in processes if not report.flagged(name, p)]
     for name, process in unflagged:
         if process in executable and process.get("id") in parser.process_parsers:
-            report.attempt(lambda: _parse_process(parser, process.get("id"), top_level), name, process)
+            report.attempt(lambda process=process: _parse_process(parser, process.get("id"), top_level), name, process)
     # A non-executable process cannot be parsed as it is: flip the flag in a parser used only for checking.
     descriptive = [(n, p) for n, p in unflagged if p not in executable and p.find("bpmn:startEvent", NS) is not None]
     if descriptive:
@@ -383,7 +404,9 @@ def load_definitions(files: Mapping[str, bytes], *,
             process_parser = checker.process_parsers.get(process.get("id"))
             if process_parser is not None:
                 process_parser.process_executable = True
-                report.attempt(lambda: _parse_process(checker, process.get("id"), top_level), name, process)
+                report.attempt(
+                    lambda process=process: _parse_process(checker, process.get("id"), top_level), name, process
+                )
     return Definitions(parser, dict(files), process_ids, report.sorted(list(files)))
 
 

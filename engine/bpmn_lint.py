@@ -2,6 +2,7 @@
 
 Each rule yields `Finding`s (an element and a message); `engine.bpmn` turns them into `Problem`s.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,8 +26,17 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
 EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
-ACTIVITIES = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-              "businessRuleTask", "callActivity"} | SUBPROCESSES
+ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+} | SUBPROCESSES
 FLOW_NODES = ACTIVITIES | EVENTS | GATEWAYS
 
 # Which event definitions SpiffWorkflow's parsers read on each kind of event (bpmn/parser/event_parsers.py).
@@ -42,11 +52,13 @@ SUPPORTED_EVENT_DEFINITIONS = {
 }
 _HUMAN_TAGS = {"subProcess": "sub-process", "adHocSubProcess": "ad-hoc sub-process"}
 _EVENT_DEFINITION_NAMES = {"compensate": "compensation"}
-_REFERENCED_ITEMS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error",
-                     "escalationRef": "escalation"}
+_REFERENCED_ITEMS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
 _TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")  # the order SpiffWorkflow looks for them in
-_TIMER_EXAMPLES = {"timeDate": "a date-time with a zone such as 2030-01-31T09:00:00Z",
-                   "timeDuration": "a duration such as PT48H", "timeCycle": "a cycle such as R3/PT1H"}
+_TIMER_EXAMPLES = {
+    "timeDate": "a date-time with a zone such as 2030-01-31T09:00:00Z",
+    "timeDuration": "a duration such as PT48H",
+    "timeCycle": "a cycle such as R3/PT1H",
+}
 # Timer text made only of these characters is literal ISO 8601; anything else (quotes, calls) is Python.
 _TIMER_WORD = re.compile(r"[A-Za-z0-9_:+\-.,/]+")
 _OMG_NAMESPACE = re.compile(r"https?://www\.omg\.org/spec/")
@@ -115,8 +127,10 @@ def camunda_attribute(element: etree._Element, name: str) -> str | None:
 
 
 def spiff_form_key(element: etree._Element) -> str | None:
-    values = element.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
-                           "[@name='formKey']/@value", namespaces=NS)
+    values = element.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='formKey']/@value",
+        namespaces=NS,
+    )
     return next((v.strip() for v in values if v.strip()), None)
 
 
@@ -129,8 +143,11 @@ def decision_ref(element: etree._Element) -> str | None:
 def owner_process(element: etree._Element) -> str | None:
     """Id of the top-level process an element belongs to (None for collaborations, messages...)."""
     for ancestor in itertools.chain([element], element.iterancestors()):
-        if ancestor.tag == f"{{{BPMN_NS}}}process" and ancestor.getparent() is not None \
-                and ancestor.getparent().getparent() is None:
+        if (
+            ancestor.tag == f"{{{BPMN_NS}}}process"
+            and ancestor.getparent() is not None
+            and ancestor.getparent().getparent() is None
+        ):
             return ancestor.get("id")
     return None
 
@@ -167,41 +184,57 @@ def dangling_references(tree: etree._ElementTree) -> Iterator[Finding]:
             yield Finding(event, f"boundary event {event.get('id')}: attached-to activity {ref} does not exist")
     for element in tree.xpath("//bpmn:*[@default]", namespaces=NS):
         if missing(element.get("default")):
-            yield Finding(element, f"{human(local(element))} {element.get('id')}: "
-                                   f"default flow {element.get('default')} does not exist")
+            yield Finding(
+                element,
+                f"{human(local(element))} {element.get('id')}: default flow {element.get('default')} does not exist",
+            )
     # A missing message/signal/error/escalation sends SpiffWorkflow's own error path into a TypeError.
     for attribute, item in _REFERENCED_ITEMS.items():
         for element in tree.xpath(f"//bpmn:*[@{attribute}]", namespaces=NS):
             ref = element.get(attribute)
             target = by_id.get(ref.rsplit(":", 1)[-1])
             if target is None or local(target) != item:
-                owner = element if element.get("id") and not local(element).endswith("EventDefinition") \
+                owner = (
+                    element
+                    if element.get("id") and not local(element).endswith("EventDefinition")
                     else element.getparent()
-                yield Finding(owner, f"{human(local(owner))} {owner.get('id')}: {item} {ref} does not exist",
-                              line=element.sourceline)
+                )
+                yield Finding(
+                    owner,
+                    f"{human(local(owner))} {owner.get('id')}: {item} {ref} does not exist",
+                    line=element.sourceline,
+                )
 
 
 def data_associations(tree: etree._ElementTree) -> Iterator[Finding]:
     """SpiffWorkflow resolves a task's data associations only to data objects of its own (sub-)process or the
     one directly around it; anything else fails, and a data object further out makes its parser loop forever."""
     by_id = {e.get("id"): e for e in tree.iter(etree.Element) if e.get("id") is not None}
-    for ref in tree.xpath("//bpmn:dataInputAssociation/bpmn:sourceRef | //bpmn:dataOutputAssociation/bpmn:targetRef",
-                          namespaces=NS):
+    for ref in tree.xpath(
+        "//bpmn:dataInputAssociation/bpmn:sourceRef | //bpmn:dataOutputAssociation/bpmn:targetRef", namespaces=NS
+    ):
         association, target = ref.getparent(), by_id.get((ref.text or "").strip())
         if target is None:
-            yield Finding(association, f"data association: {(ref.text or '').strip()!r} does not exist",
-                          line=ref.sourceline)
+            yield Finding(
+                association, f"data association: {(ref.text or '').strip()!r} does not exist", line=ref.sourceline
+            )
         elif local(target) == "dataObjectReference":
             activity = association.getparent()  # parsed by the parser of the (sub-)process around it
             scopes = [s for s in activity.iterancestors() if local(s) in SUBPROCESSES | {"process"}][:2]
             data_object = by_id.get(target.get("dataObjectRef"))
             if data_object is None or data_object.getparent() not in scopes:
-                yield Finding(association, f"data object reference {target.get('id')}: its data object is not "
-                                           "defined in this (sub-)process or the one directly around it",
-                              line=ref.sourceline)
+                yield Finding(
+                    association,
+                    f"data object reference {target.get('id')}: its data object is not "
+                    "defined in this (sub-)process or the one directly around it",
+                    line=ref.sourceline,
+                )
         elif local(target) != "dataStoreReference":  # data stores are refused on their own
-            yield Finding(association, f"data associations with a {human(local(target))} are not supported; "
-                                       "use a data object reference", line=ref.sourceline)
+            yield Finding(
+                association,
+                f"data associations with a {human(local(target))} are not supported; use a data object reference",
+                line=ref.sourceline,
+            )
 
 
 def unsupported_elements(tree: etree._ElementTree) -> Iterator[Finding]:
@@ -216,10 +249,13 @@ def unsupported_elements(tree: etree._ElementTree) -> Iterator[Finding]:
         for event in bpmn(tree, kind):
             definitions = [c for c in event if isinstance(c.tag, str) and local(c).endswith("EventDefinition")]
             for definition in definitions:
-                name = local(definition)[:-len("EventDefinition")]
+                name = local(definition)[: -len("EventDefinition")]
                 if name not in supported:
-                    yield Finding(event, f"{_EVENT_DEFINITION_NAMES.get(name, name)} {human(kind)}s "
-                                         "are not supported", line=definition.sourceline)
+                    yield Finding(
+                        event,
+                        f"{_EVENT_DEFINITION_NAMES.get(name, name)} {human(kind)}s are not supported",
+                        line=definition.sourceline,
+                    )
             if event.find("bpmn:eventDefinitionRef", NS) is not None:
                 yield Finding(event, "event definitions referenced by eventDefinitionRef are not supported")
             elif kind == "boundaryEvent" and not definitions:
@@ -241,8 +277,9 @@ def unsupported_elements(tree: etree._ElementTree) -> Iterator[Finding]:
 
 def flow_structure(tree: etree._ElementTree) -> Iterator[Finding]:
     """Sequence-flow patterns SpiffWorkflow cannot run, per process or sub-process."""
-    for scope in tree.xpath("//bpmn:process | //bpmn:subProcess | //bpmn:transaction | //bpmn:adHocSubProcess",
-                            namespaces=NS):
+    for scope in tree.xpath(
+        "//bpmn:process | //bpmn:subProcess | //bpmn:transaction | //bpmn:adHocSubProcess", namespaces=NS
+    ):
         nodes = {c.get("id"): c for c in scope if isinstance(c.tag, str) and local(c) in FLOW_NODES}
         outgoing: dict[str, list[etree._Element]] = defaultdict(list)
         targets = set()
@@ -256,32 +293,44 @@ def flow_structure(tree: etree._ElementTree) -> Iterator[Finding]:
             if tag not in ("exclusiveGateway", "inclusiveGateway"):
                 # SpiffWorkflow connects these flows unconditionally: the condition would be ignored.
                 for flow in conditional:
-                    yield Finding(flow, f"conditions on sequence flows leaving a {human(tag)} are not supported; "
-                                        "put an exclusive gateway before the branches")
+                    yield Finding(
+                        flow,
+                        f"conditions on sequence flows leaving a {human(tag)} are not supported; "
+                        "put an exclusive gateway before the branches",
+                    )
             plain = len(flows) - len(conditional)
             if tag not in GATEWAYS and tag != "startEvent" and plain > 1:
-                yield Finding(node, f"{plain} outgoing sequence flows without a gateway (implicit parallel split) "
-                                    "are not supported; add a parallel gateway")
+                yield Finding(
+                    node,
+                    f"{plain} outgoing sequence flows without a gateway (implicit parallel split) "
+                    "are not supported; add a parallel gateway",
+                )
             if local(scope) != "adHocSubProcess" and node_id not in targets and not _starts_by_itself(node):
                 # SpiffWorkflow walks from the start events, so the element would never run.
-                yield Finding(node, f"{human(tag)} without incoming sequence flow (implicit start) "
-                                    "is not supported; only start events begin a process")
+                yield Finding(
+                    node,
+                    f"{human(tag)} without incoming sequence flow (implicit start) "
+                    "is not supported; only start events begin a process",
+                )
 
 
 def _starts_by_itself(node: etree._Element) -> bool:
     tag = local(node)
-    return (tag in ("startEvent", "boundaryEvent")
-            or node.get("triggeredByEvent") == "true"
-            or node.get("isForCompensation") == "true"  # refused by its own rule
-            or (tag == "intermediateCatchEvent" and node.find("bpmn:linkEventDefinition", NS) is not None))
+    return (
+        tag in ("startEvent", "boundaryEvent")
+        or node.get("triggeredByEvent") == "true"
+        or node.get("isForCompensation") == "true"  # refused by its own rule
+        or (tag == "intermediateCatchEvent" and node.find("bpmn:linkEventDefinition", NS) is not None)
+    )
 
 
 def expressions(tree: etree._ElementTree) -> Iterator[Finding]:
     """Scripts, conditions and timers: what the restricted evaluator would refuse, and bad ISO 8601."""
     from .scripting import check_expression, check_script
 
-    def refused(owner: etree._Element, holder: etree._Element, check: Callable[[str], str | None],
-                what: str) -> Iterator[Finding]:
+    def refused(
+        owner: etree._Element, holder: etree._Element, check: Callable[[str], str | None], what: str
+    ) -> Iterator[Finding]:
         text = holder.text or ""
         reason = check(text)
         if reason:
@@ -297,8 +346,10 @@ def expressions(tree: etree._ElementTree) -> Iterator[Finding]:
             yield Finding(task, "script task has no script")
         else:
             yield from refused(task, script, check_script, "script")
-    for holder in tree.xpath("//bpmn:extensionElements/spiffworkflow:preScript"
-                             " | //bpmn:extensionElements/spiffworkflow:postScript", namespaces=NS):
+    for holder in tree.xpath(
+        "//bpmn:extensionElements/spiffworkflow:preScript | //bpmn:extensionElements/spiffworkflow:postScript",
+        namespaces=NS,
+    ):
         yield from refused(holder.getparent().getparent(), holder, check_script, local(holder))
     for condition in bpmn(tree, "conditionExpression"):
         flow = condition.getparent()
@@ -359,14 +410,15 @@ def references_between_files(tree: etree._ElementTree, context: Context) -> Iter
         elif called not in context.process_ids:
             yield Finding(call, f"calledElement {called!r} names no process in the given files")
         elif called not in context.executable_ids:
-            yield Finding(call, f"called process {called!r} is not executable (isExecutable is not \"true\")")
+            yield Finding(call, f'called process {called!r} is not executable (isExecutable is not "true")')
     for task in bpmn(tree, "businessRuleTask"):
         decision = decision_ref(task)
         if decision is None:
             yield Finding(task, "business rule task names no decision (spiffworkflow:calledDecisionId)")
         elif decision in context.broken_decisions:
-            yield Finding(task, f"decision {decision!r} comes from {context.broken_decisions[decision]}, "
-                                "which has errors")
+            yield Finding(
+                task, f"decision {decision!r} comes from {context.broken_decisions[decision]}, which has errors"
+            )
         elif decision not in context.decision_ids:
             yield Finding(task, f"decision {decision!r} is not defined in any DMN file")
 
@@ -375,19 +427,32 @@ def warnings(tree: etree._ElementTree) -> Iterator[Finding]:
     for tag in ("userTask", "manualTask"):
         for task in bpmn(tree, tag):
             if not (spiff_form_key(task) or camunda_attribute(task, "formKey")):
-                yield Finding(task, f"{human(tag)} has no form key (spiffworkflow:property formKey "
-                                    "or camunda:formKey)", severity="warning")
+                yield Finding(
+                    task,
+                    f"{human(tag)} has no form key (spiffworkflow:property formKey or camunda:formKey)",
+                    severity="warning",
+                )
     for process in tree.getroot().findall("bpmn:process", NS):
         if process.get("isExecutable", "true") != "true":
-            yield Finding(process, "process is not executable (isExecutable is not \"true\"): "
-                                   "it is checked but cannot be started", severity="warning")
+            yield Finding(
+                process,
+                'process is not executable (isExecutable is not "true"): it is checked but cannot be started',
+                severity="warning",
+            )
 
 
 def bpmn_findings(tree: etree._ElementTree, context: Context) -> Iterable[Finding]:
-    rules = (duplicate_ids(tree), dangling_references(tree), data_associations(tree), unsupported_elements(tree),
-             flow_structure(tree),
-             expressions(tree), lanes(tree, context.known_roles), references_between_files(tree, context),
-             warnings(tree))
+    rules = (
+        duplicate_ids(tree),
+        dangling_references(tree),
+        data_associations(tree),
+        unsupported_elements(tree),
+        flow_structure(tree),
+        expressions(tree),
+        lanes(tree, context.known_roles),
+        references_between_files(tree, context),
+        warnings(tree),
+    )
     return [finding for rule in rules for finding in rule]
 
 
@@ -400,6 +465,9 @@ def dmn_findings(tree: etree._ElementTree) -> Iterable[Finding]:
         findings.append(Finding(root, "DMN file defines no decision"))
     # SpiffWorkflow registers only the first decision of a file and then fails on the others.
     findings += [Finding(d, "only one decision per DMN file is supported") for d in decisions[1:]]
-    findings += [Finding(d, "decision has no decision table; only decision tables are supported")
-                 for d in decisions[:1] if d.find(f"{{{namespace}}}decisionTable") is None]
+    findings += [
+        Finding(d, "decision has no decision table; only decision tables are supported")
+        for d in decisions[:1]
+        if d.find(f"{{{namespace}}}decisionTable") is None
+    ]
     return findings

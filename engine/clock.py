@@ -3,6 +3,7 @@
 SpiffWorkflow reads time only through `datetime.now(timezone.utc)` in its timer module; that name is
 pointed at a subclass whose `now()` asks the clock of the running unit of work.
 """
+
 from __future__ import annotations
 
 import contextlib

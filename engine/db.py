@@ -3,6 +3,7 @@
 SQLite runs as a single writer: every write unit of work opens with `BEGIN IMMEDIATE`, so two
 writers queue up instead of failing late with "database is locked" on commit.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ def normalize_url(url: str) -> str:
     """Accept plain `postgresql://` URLs and use the psycopg 3 driver for them."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

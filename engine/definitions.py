@@ -4,6 +4,7 @@ A version freezes every file its process needs: its BPMN file, the files of the 
 calls (transitively), the DMN files of the decisions it uses and the JSON forms its tasks name.
 Publishing identical content is a no-op; changed content makes version N+1.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -112,7 +113,9 @@ def _index_files(files: Mapping[str, bytes]) -> dict[str, _FileIndex]:
     return index
 
 
-def _dependencies_from_database(uow: UnitOfWork, index: dict[str, _FileIndex]) -> tuple[dict[str, bytes], dict[str, str]]:
+def _dependencies_from_database(
+    uow: UnitOfWork, index: dict[str, _FileIndex]
+) -> tuple[dict[str, bytes], dict[str, str]]:
     """Called processes not in the batch come from their latest published version, forms included."""
     diagrams: dict[str, bytes] = {}
     forms: dict[str, str] = {}
@@ -208,7 +211,10 @@ def latest_versions(uow: UnitOfWork) -> list[ProcessVersion]:
     return list(
         uow.session.scalars(
             select(ProcessVersion)
-            .join(newest, (ProcessVersion.process_id == newest.c.process_id) & (ProcessVersion.version == newest.c.version))
+            .join(
+                newest,
+                (ProcessVersion.process_id == newest.c.process_id) & (ProcessVersion.version == newest.c.version),
+            )
             .order_by(ProcessVersion.process_id)
         )
     )
@@ -246,7 +252,7 @@ def load_version(version: ProcessVersion) -> LoadedVersion:
         raise InvalidDiagram(definitions.errors())
     spec, subprocess_specs = definitions.spec(version.process_id)
     forms = {
-        name[len(FORMS_PREFIX):-len(".json")]: json.loads(text)
+        name[len(FORMS_PREFIX) : -len(".json")]: json.loads(text)
         for name, text in version.files.items()
         if name.startswith(FORMS_PREFIX)
     }

@@ -1,4 +1,5 @@
 """The engine's own errors: what a caller (web, CLI, tests) catches and turns into a message."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,10 +1,11 @@
 """Starting process instances and reading them back."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from sqlalchemy import select
 
 from forms.validation import field_errors
 

@@ -6,6 +6,7 @@
 - An escalation (interrupting timer on a task): to the task's people and to the roles the timer
   event names in its `notifyRoles` property (e.g. "Regional Director, MEFM Approver").
 """
+
 from __future__ import annotations
 
 from uuid import UUID
@@ -24,19 +25,29 @@ RETURN_DECISIONS = frozenset({"return", "returned", "revision_required", "return
 NOTIFY_PROPERTY = "notifyRoles"
 
 
-def queue_for_opened_tasks(uow: UnitOfWork, instance: ProcessInstance, opened: list[HumanTask], *,
-                           returned_by: str | None = None) -> None:
+def queue_for_opened_tasks(
+    uow: UnitOfWork, instance: ProcessInstance, opened: list[HumanTask], *, returned_by: str | None = None
+) -> None:
     kind = "returned" if returned_by else "task_assigned"
     for task in opened:
-        people = notifications.recipients(uow.session, task.candidate_role, instance.office_code,
-                                          assignee_id=task.assignee_id)
-        notifications.queue(uow, kind=kind, recipients=people, dedupe_key=f"task:{task.id}:{kind}",
-                            instance=instance, task_id=task.id, task_title=task.title,
-                            context={"due_at": task.due_at, "by": returned_by})
+        people = notifications.recipients(
+            uow.session, task.candidate_role, instance.office_code, assignee_id=task.assignee_id
+        )
+        notifications.queue(
+            uow,
+            kind=kind,
+            recipients=people,
+            dedupe_key=f"task:{task.id}:{kind}",
+            instance=instance,
+            task_id=task.id,
+            task_title=task.title,
+            context={"due_at": task.due_at, "by": returned_by},
+        )
 
 
-def queue_for_fired_timers(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow,
-                           fired: list[Timer]) -> None:
+def queue_for_fired_timers(
+    uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, fired: list[Timer]
+) -> None:
     for timer in fired:
         if timer.attached_to is None:
             continue  # a timer on the flow itself (a wait), not an SLA on somebody's work
@@ -44,18 +55,30 @@ def queue_for_fired_timers(uow: UnitOfWork, instance: ProcessInstance, workflow:
         tasks = _tasks_under(uow, instance, workflow, timer.attached_to, escalated=timer.interrupting)
         if not tasks:
             continue
-        people = [user for task in tasks
-                  for user in notifications.recipients(uow.session, task.candidate_role, instance.office_code,
-                                                       assignee_id=task.assignee_id)]
+        people = [
+            user
+            for task in tasks
+            for user in notifications.recipients(
+                uow.session, task.candidate_role, instance.office_code, assignee_id=task.assignee_id
+            )
+        ]
         people = _unique(people + _notified_roles(uow.session, instance, workflow, timer))
         first = tasks[0]
-        notifications.queue(uow, kind=kind, recipients=people, dedupe_key=f"timer:{timer.id}:{kind}",
-                            instance=instance, task_id=first.id if kind == "reminder" else None,
-                            task_title=first.title, context={"due_at": first.due_at})
+        notifications.queue(
+            uow,
+            kind=kind,
+            recipients=people,
+            dedupe_key=f"timer:{timer.id}:{kind}",
+            instance=instance,
+            task_id=first.id if kind == "reminder" else None,
+            task_title=first.title,
+            context={"due_at": first.due_at},
+        )
 
 
-def _tasks_under(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, activity_id: str, *,
-                 escalated: bool) -> list[HumanTask]:
+def _tasks_under(
+    uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, activity_id: str, *, escalated: bool
+) -> list[HumanTask]:
     """The human tasks a timer on `activity_id` is about: the task itself, or the ones inside the
     sub-process; those still open for a reminder, those the escalation just cancelled."""
     state = "cancelled" if escalated else "open"

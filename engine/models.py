@@ -1,5 +1,6 @@
 """Persistent model: organisation (offices, roles, users), process versions and instances,
 the human-task projection and the audit log. Plain SQLAlchemy 2 typed mappings."""
+
 from __future__ import annotations
 
 from datetime import datetime

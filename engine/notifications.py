@@ -1,5 +1,6 @@
 """Who is told about a step, and the emails that tell them: rendered in the recipient's language
 from engine/mail_templates/ and queued in the outbox inside the caller's unit of work."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,7 @@ TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
 OPTIONAL = ("due", "comments", "by")
 
 
-def recipients(session: Session, role: str | None, office_code: str, *,
-               assignee_id: int | None = None) -> list[User]:
+def recipients(session: Session, role: str | None, office_code: str, *, assignee_id: int | None = None) -> list[User]:
     """The assignee if given; otherwise the active users who hold `role` where it is held for an
     instance of `office_code`. An assignee who was deactivated cannot act, so then the role's
     holders are told instead."""
@@ -41,10 +41,14 @@ def recipients(session: Session, role: str | None, office_code: str, *,
     held_in = org.candidate_office(session, role, office) if office is not None else None
     if held_in is None:
         return []
-    return list(session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.role_name == role, Membership.office_code == held_in, User.active.is_(True))
-        .order_by(User.id)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.role_name == role, Membership.office_code == held_in, User.active.is_(True))
+            .order_by(User.id)
+        )
+    )
 
 
 def queue(
@@ -82,10 +86,22 @@ def queue(
         now = uow.now()
         inserted = session.execute(
             insert(OutboxEmail)
-            .values(dedupe_key=key, message_id=message_id(key), kind=kind, instance_id=instance.id,
-                    task_id=task_id, recipient_id=user.id, to_address=user.email, language=language,
-                    subject=subject, body=body, state="pending", attempts=0, next_attempt_at=now,
-                    created_at=now)
+            .values(
+                dedupe_key=key,
+                message_id=message_id(key),
+                kind=kind,
+                instance_id=instance.id,
+                task_id=task_id,
+                recipient_id=user.id,
+                to_address=user.email,
+                language=language,
+                subject=subject,
+                body=body,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(OutboxEmail.id)
         ).scalar()
@@ -120,11 +136,17 @@ def render(kind: str, language: str, values: dict[str, str]) -> tuple[str, str]:
     missing = [name for name in OPTIONAL if not values.get(name)]
     body = "\n".join(line for line in body.splitlines() if not any(_uses(line, name) for name in missing))
     subject = " ".join(Template(subject_line).substitute(values).split())  # one header line
-    return subject[:OutboxEmail.subject.type.length], Template(body).substitute(values).strip() + "\n"
+    return subject[: OutboxEmail.subject.type.length], Template(body).substitute(values).strip() + "\n"
 
 
-def _values(user: User, instance: ProcessInstance, office: Office | None, task_id: str | None,
-            task_title: str | None, context: dict[str, Any]) -> dict[str, str]:
+def _values(
+    user: User,
+    instance: ProcessInstance,
+    office: Office | None,
+    task_id: str | None,
+    task_title: str | None,
+    context: dict[str, Any],
+) -> dict[str, str]:
     instance_link = f"{BASE_URL_MARK}/instances/{instance.id}"
     return {
         "name": user.name,

@@ -3,6 +3,7 @@
 Lanes are roles. A country-office role is held in the instance's own office, a regional role in
 the regional office it answers to, a headquarters role at HQ, for every office.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ message. On PostgreSQL that instant is the COMMIT itself: the row is marked sent
 the SMTP exchange. SQLite has one writer for the whole database, so there the row is marked after
 the exchange rather than holding every writer back while a mail server answers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,7 @@ class OutboxEmail(Base):
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     message_id: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # task_assigned, reminder, escalation, returned
-    instance_id: Mapped[int | None] = mapped_column(
-        ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     to_address: Mapped[str] = mapped_column(String(254))
@@ -81,11 +81,17 @@ class MailSettings:
     def from_config(cls, config: Any) -> MailSettings:
         """From a `config.Config` object, or a mapping of the same names (Flask's `app.config`)."""
         get = config.get if isinstance(config, Mapping) else (lambda name: getattr(config, name, None))
-        return cls(host=get("SMTP_HOST") or None, port=int(get("SMTP_PORT") or 25),
-                   user=get("SMTP_USER") or None, password=get("SMTP_PASSWORD") or None,
-                   starttls=bool(get("SMTP_STARTTLS")), sender=get("MAIL_FROM") or "doeflow@localhost",
-                   base_url=(get("BASE_URL") or "").rstrip("/"), dev_folder=get("MAIL_DEV_FOLDER") or None,
-                   first_retry=timedelta(seconds=float(get("MAIL_RETRY_SECONDS") or FIRST_RETRY.total_seconds())))
+        return cls(
+            host=get("SMTP_HOST") or None,
+            port=int(get("SMTP_PORT") or 25),
+            user=get("SMTP_USER") or None,
+            password=get("SMTP_PASSWORD") or None,
+            starttls=bool(get("SMTP_STARTTLS")),
+            sender=get("MAIL_FROM") or "doeflow@localhost",
+            base_url=(get("BASE_URL") or "").rstrip("/"),
+            dev_folder=get("MAIL_DEV_FOLDER") or None,
+            first_retry=timedelta(seconds=float(get("MAIL_RETRY_SECONDS") or FIRST_RETRY.total_seconds())),
+        )
 
 
 @dataclass
@@ -115,8 +121,15 @@ def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
     return min(first * 2 ** (attempts - 1), LONGEST_RETRY)
 
 
-def flush(database: Database, clock: clocks.Clock, settings: MailSettings, *, owner: str,
-          limit: int = 100, lease_seconds: int = 120) -> FlushResult:
+def flush(
+    database: Database,
+    clock: clocks.Clock,
+    settings: MailSettings,
+    *,
+    owner: str,
+    limit: int = 100,
+    lease_seconds: int = 120,
+) -> FlushResult:
     """Send every email due at the clock's now, in claimed batches of `limit`, over one connection."""
     result = FlushResult()
     lease = timedelta(seconds=lease_seconds)
@@ -134,8 +147,10 @@ def flush(database: Database, clock: clocks.Clock, settings: MailSettings, *, ow
 def next_attempt_at(database: Database) -> datetime | None:
     """The earliest moment a pending email may be claimed, for the scheduler's next wake-up."""
     # A row held by another worker becomes claimable only when its lease runs out.
-    free_at = case((OutboxEmail.claim_expires_at > OutboxEmail.next_attempt_at, OutboxEmail.claim_expires_at),
-                   else_=OutboxEmail.next_attempt_at)
+    free_at = case(
+        (OutboxEmail.claim_expires_at > OutboxEmail.next_attempt_at, OutboxEmail.claim_expires_at),
+        else_=OutboxEmail.next_attempt_at,
+    )
     with database.unit_of_work(write=False) as uow:
         return uow.session.scalar(select(func.min(free_at)).where(OutboxEmail.state == "pending"))
 
@@ -143,10 +158,15 @@ def next_attempt_at(database: Database) -> datetime | None:
 def dead_letters(database: Database) -> list[DeadLetter]:
     """Emails given up on, newest first."""
     with database.unit_of_work(write=False) as uow:
-        rows = uow.session.scalars(select(OutboxEmail).where(OutboxEmail.state == "dead")
-                                   .order_by(OutboxEmail.id.desc()))
-        return [DeadLetter(r.id, r.kind, r.to_address, r.subject, r.instance_id, r.task_id, r.attempts,
-                           r.last_error, r.created_at) for r in rows]
+        rows = uow.session.scalars(
+            select(OutboxEmail).where(OutboxEmail.state == "dead").order_by(OutboxEmail.id.desc())
+        )
+        return [
+            DeadLetter(
+                r.id, r.kind, r.to_address, r.subject, r.instance_id, r.task_id, r.attempts, r.last_error, r.created_at
+            )
+            for r in rows
+        ]
 
 
 def _claim(database: Database, clock: clocks.Clock, owner: str, limit: int, lease: timedelta) -> list[int]:
@@ -154,8 +174,11 @@ def _claim(database: Database, clock: clocks.Clock, owner: str, limit: int, leas
         now = uow.now()
         due = (
             select(OutboxEmail.id)
-            .where(OutboxEmail.state == "pending", OutboxEmail.next_attempt_at <= now,
-                   or_(OutboxEmail.claim_expires_at.is_(None), OutboxEmail.claim_expires_at <= now))
+            .where(
+                OutboxEmail.state == "pending",
+                OutboxEmail.next_attempt_at <= now,
+                or_(OutboxEmail.claim_expires_at.is_(None), OutboxEmail.claim_expires_at <= now),
+            )
             .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -170,13 +193,13 @@ def _claim(database: Database, clock: clocks.Clock, owner: str, limit: int, leas
         return sorted(claimed)
 
 
-def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, email_id: int,
-              owner: str) -> str | None:
+def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, email_id: int, owner: str) -> str | None:
     """Send one claimed email; returns the FlushResult field it counts in (None: no longer ours)."""
     hold_row = database.dialect == "postgresql"
     with database.unit_of_work(clock, write=hold_row) as uow:
-        query = select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.state == "pending",
-                                          OutboxEmail.claimed_by == owner)
+        query = select(OutboxEmail).where(
+            OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner
+        )
         row = uow.session.scalar(query.with_for_update() if hold_row else query)
         if row is None:
             return None
@@ -196,11 +219,17 @@ def _send_one(database: Database, clock: clocks.Clock, transport: _Transport, em
                 return "sent"
             failure = None
     if failure is not None:
-        return _record_failure(database, clock, email_id, owner, failure[0], permanent=failure[1],
-                               first_retry=transport.settings.first_retry)
+        return _record_failure(
+            database,
+            clock,
+            email_id,
+            owner,
+            failure[0],
+            permanent=failure[1],
+            first_retry=transport.settings.first_retry,
+        )
     with database.unit_of_work(clock) as uow:
-        row = uow.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id,
-                                                           OutboxEmail.claimed_by == owner))
+        row = uow.session.scalar(select(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.claimed_by == owner))
         if row is not None:
             _mark_sent(row, uow.now())
             uow.commit()
@@ -227,13 +256,22 @@ def compose(row: OutboxEmail, settings: MailSettings) -> EmailMessage:
     return message
 
 
-def _record_failure(database: Database, clock: clocks.Clock, email_id: int, owner: str, error: str, *,
-                    first_retry: timedelta = FIRST_RETRY,
-                    permanent: bool) -> str | None:
+def _record_failure(
+    database: Database,
+    clock: clocks.Clock,
+    email_id: int,
+    owner: str,
+    error: str,
+    *,
+    first_retry: timedelta = FIRST_RETRY,
+    permanent: bool,
+) -> str | None:
     with database.unit_of_work(clock) as uow:
-        row = uow.session.scalar(select(OutboxEmail).where(
-            OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
-            .with_for_update())
+        row = uow.session.scalar(
+            select(OutboxEmail)
+            .where(OutboxEmail.id == email_id, OutboxEmail.state == "pending", OutboxEmail.claimed_by == owner)
+            .with_for_update()
+        )
         if row is None:
             return None
         row.attempts += 1
@@ -242,13 +280,20 @@ def _record_failure(database: Database, clock: clocks.Clock, email_id: int, owne
         if permanent or row.attempts >= MAX_ATTEMPTS:
             row.state = "dead"
             outcome = "dead"
-            log.error("email %s to %s is a dead letter after %s attempt(s): %s",
-                      row.id, row.to_address, row.attempts, error)
+            log.error(
+                "email %s to %s is a dead letter after %s attempt(s): %s", row.id, row.to_address, row.attempts, error
+            )
         else:
             row.next_attempt_at = uow.now() + retry_delay(row.attempts, first_retry)
             outcome = "retried"
-            log.warning("email %s to %s failed (attempt %s), retry at %s: %s",
-                        row.id, row.to_address, row.attempts, row.next_attempt_at.isoformat(), error)
+            log.warning(
+                "email %s to %s failed (attempt %s), retry at %s: %s",
+                row.id,
+                row.to_address,
+                row.attempts,
+                row.next_attempt_at.isoformat(),
+                error,
+            )
         uow.commit()
         return outcome
 

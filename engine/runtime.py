@@ -1,5 +1,6 @@
 """Running SpiffWorkflow inside a unit of work: creating and loading workflows, advancing them,
 and projecting their ready human tasks into the `human_task` table."""
+
 from __future__ import annotations
 
 import logging
@@ -7,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
 from . import bpmn, mail, org, state, timers
 from .definitions import LoadedVersion
@@ -87,7 +88,11 @@ def due_time(task: Task) -> datetime | None:
         for sibling in activity.parent.children if activity.parent is not None else []:
             definition = getattr(sibling.task_spec, "event_definition", None)
             value = sibling.internal_data.get("event_value")
-            if isinstance(definition, TimerEventDefinition) and sibling.has_state(TaskState.WAITING) and value is not None:
+            if (
+                isinstance(definition, TimerEventDefinition)
+                and sibling.has_state(TaskState.WAITING)
+                and value is not None
+            ):
                 when = timers.timer_instant(value)
                 (interrupting if getattr(sibling.task_spec, "cancel_activity", False) else other).append(when)
     candidates = interrupting or other
@@ -143,8 +148,9 @@ class Changes:
     timers: timers.TimerChanges
 
 
-def persist(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, *,
-            returned_by: str | None = None) -> Changes:
+def persist(
+    uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow, *, returned_by: str | None = None
+) -> Changes:
     """Store the state, bring every projection (human tasks, timers) in line with it and queue
     the emails the step causes. `returned_by` names who sent work back for revision."""
     save(uow, instance, workflow)

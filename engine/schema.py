@@ -1,4 +1,5 @@
 """Creating and migrating the schema with Alembic (no alembic.ini needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Restricted evaluation of everything a diagram runs as Python (scripts, conditions, timers, DMN cells,
 correlations): a RestrictedPython policy, an allow-list of builtins and a wall-clock bound per run."""
+
 from __future__ import annotations
 
 import ast
@@ -32,10 +33,23 @@ MAX_EXPONENT = 64  # largest constant allowed right of "**" and "<<"
 
 # SpiffWorkflow looks for frames of this file name to report the failing line of a script.
 _FILENAME = "<string>"
-_FORBIDDEN_NAMES = frozenset({
-    "open", "eval", "exec", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
-    "input", "breakpoint", "print",
-})
+_FORBIDDEN_NAMES = frozenset(
+    {
+        "open",
+        "eval",
+        "exec",
+        "compile",
+        "getattr",
+        "setattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "input",
+        "breakpoint",
+        "print",
+    }
+)
 _MESSAGES = {
     ast.Import: "import is not allowed",
     ast.ImportFrom: "import is not allowed",
@@ -56,19 +70,57 @@ def _bounded_range(*args: int) -> range:
 
 
 _INPLACE_OPERATORS = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-    ">>=": operator.irshift, "|=": operator.ior, "&=": operator.iand, "^=": operator.ixor,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "&=": operator.iand,
+    "^=": operator.ixor,
 }
 
 _BUILTINS: dict[str, Any] = {
-    **{name: value for name, value in safe_builtins.items()
-       if isinstance(value, type) and issubclass(value, Exception)},  # for `raise ValueError(...)`
-    **{name: safe_builtins[name] for name in (
-        "None", "False", "True", "abs", "bool", "chr", "divmod", "float", "int", "isinstance", "len",
-        "ord", "repr", "round", "str")},
-    "all": all, "any": any, "dict": dict, "enumerate": enumerate, "list": list, "max": max, "min": min,
-    "set": set, "sorted": sorted, "sum": sum, "tuple": tuple, "zip": zip, "range": _bounded_range,
+    **{
+        name: value for name, value in safe_builtins.items() if isinstance(value, type) and issubclass(value, Exception)
+    },  # for `raise ValueError(...)`
+    **{
+        name: safe_builtins[name]
+        for name in (
+            "None",
+            "False",
+            "True",
+            "abs",
+            "bool",
+            "chr",
+            "divmod",
+            "float",
+            "int",
+            "isinstance",
+            "len",
+            "ord",
+            "repr",
+            "round",
+            "str",
+        )
+    },
+    "all": all,
+    "any": any,
+    "dict": dict,
+    "enumerate": enumerate,
+    "list": list,
+    "max": max,
+    "min": min,
+    "set": set,
+    "sorted": sorted,
+    "sum": sum,
+    "tuple": tuple,
+    "zip": zip,
+    "range": _bounded_range,
 }
 
 # The names RestrictedPython rewrites code to call; they start with "_", so scripts cannot touch them.
@@ -92,8 +144,7 @@ def _is_private(name: str) -> bool:
 def _is_small_constant(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         node = node.operand
-    return (isinstance(node, ast.Constant) and type(node.value) in (int, float)
-            and abs(node.value) <= MAX_EXPONENT)
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and abs(node.value) <= MAX_EXPONENT
 
 
 def _problem(node: ast.AST) -> str | None:
@@ -194,12 +245,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         # Guards go last so task data can never replace them.
         return {**self.globals, **(external_context or {}), **context, **_GUARDS}
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         return _run(_code(expression, "eval"), self._namespace(context, external_context), "expression")
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         namespace = self._namespace(context, external_context)
         _run(_code(script, "exec"), namespace, "script")
         # Written back only after success, so a refused or failing script leaves the task data untouched.
@@ -207,8 +256,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         for name in [name for name in context if name not in namespace]:
             del context[name]  # the script deleted it
         for name, value in namespace.items():
-            if (name in _GUARDS or name in self.globals or callable(value)
-                    or (name in external and name not in context)):
+            if name in _GUARDS or name in self.globals or callable(value) or (name in external and name not in context):
                 continue
             context[name] = value
         return True

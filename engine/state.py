@@ -4,6 +4,7 @@ An instance's state is stored without its process spec: the spec belongs to the 
 and is parsed once per process (see engine/definitions.py), then handed back in when loading.
 This keeps rows small and loading cheap, and makes a version's spec the only source of truth.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,10 +1,11 @@
 """Human tasks: the inbox, claiming, releasing and completing."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select, tuple_
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import and_, false, or_, select, tuple_
 
 from forms.validation import field_errors
 
@@ -24,9 +25,12 @@ def inbox(uow: UnitOfWork, actor_id: int, *, limit: int = 500) -> list[TaskView]
     with uow:
         actor = org.load_actor(uow.session, actor_id)
         claimable = (
-            and_(HumanTask.assignee_id.is_(None),
-                 tuple_(HumanTask.candidate_role, HumanTask.candidate_office).in_(list(actor.memberships)))
-            if actor.memberships else false()
+            and_(
+                HumanTask.assignee_id.is_(None),
+                tuple_(HumanTask.candidate_role, HumanTask.candidate_office).in_(list(actor.memberships)),
+            )
+            if actor.memberships
+            else false()
         )
         rows = uow.session.execute(
             select(HumanTask, ProcessInstance.title)
@@ -113,8 +117,9 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
 
         task.assignee_id = task.assignee_id or actor.id
         task.state, task.completed_at, task.completed_by_id = "completed", uow.now(), actor.id
-        audit.record(uow, instance.id, "completed_task", actor_id=actor.id, task=task,
-                     outcome=_outcome(data), data=data or None)
+        audit.record(
+            uow, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
+        )
         returned = data.get("decision") in mail.RETURN_DECISIONS
         runtime.persist(uow, instance, workflow, returned_by=actor.name if returned else None)
         if instance.status == "completed":
@@ -135,8 +140,9 @@ def _outcome(data: dict[str, Any]) -> str | None:
 def _visible_task(uow: UnitOfWork, actor: org.Actor, task_id: str, *, lock: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == str(task_id))
     task = uow.session.scalar(query.with_for_update() if lock else query)
-    if task is None or not (actor.sees_office(task.office_code) or task.assignee_id == actor.id
-                            or _is_candidate(actor, task)):
+    if task is None or not (
+        actor.sees_office(task.office_code) or task.assignee_id == actor.id or _is_candidate(actor, task)
+    ):
         raise NotFound(f"no task {task_id}")
     return task
 

@@ -3,6 +3,7 @@
 APScheduler wakes it at the earliest due time (and at least every `max_sleep` seconds, to see
 timers that other processes created), in the web process or in `flask --app wsgi worker`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,9 @@ def fire_timer(database: Database, clock: clocks.Clock, timer_id: int, owner: st
         row = session.get(Timer, timer_id)
         if row is None:
             return 0
-        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == row.instance_id)
-                                  .with_for_update(of=ProcessInstance))
+        instance = session.scalar(
+            select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update(of=ProcessInstance)
+        )
         session.refresh(row)
         if row.state != "pending" or row.claimed_by != owner:
             return 0
@@ -64,7 +66,7 @@ def _record_failure(database: Database, clock: clocks.Clock, timer_id: int, erro
         if row.attempts >= timers.MAX_ATTEMPTS:
             row.state = "failed"
         else:
-            row.claim_expires_at = uow.now() + timedelta(seconds=30 * 2 ** row.attempts)
+            row.claim_expires_at = uow.now() + timedelta(seconds=30 * 2**row.attempts)
         uow.commit()
 
 
@@ -75,8 +77,14 @@ class TickResult:
     failed: int = 0
 
 
-def tick(database: Database, clock: clocks.Clock, *, owner: str | None = None, batch: int = 50,
-         lease_seconds: float = timers.CLAIM_SECONDS) -> TickResult:
+def tick(
+    database: Database,
+    clock: clocks.Clock,
+    *,
+    owner: str | None = None,
+    batch: int = 50,
+    lease_seconds: float = timers.CLAIM_SECONDS,
+) -> TickResult:
     """Fire every timer due at the clock's now; returns what happened. A claim lasts
     `lease_seconds`: if this process dies, another takes its timers over after that."""
     owner = owner or worker_name()
@@ -106,9 +114,16 @@ class Ticker:
     therefore never delays a timer.
     """
 
-    def __init__(self, database: Database, *, clock: clocks.Clock = clocks.SYSTEM_CLOCK,
-                 max_sleep: float = 1.0, lease_seconds: float = timers.CLAIM_SECONDS,
-                 send_mail=None, mail_due=None):
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: clocks.Clock = clocks.SYSTEM_CLOCK,
+        max_sleep: float = 1.0,
+        lease_seconds: float = timers.CLAIM_SECONDS,
+        send_mail=None,
+        mail_due=None,
+    ):
         self.database = database
         self.clock = clock
         self.max_sleep = max_sleep
@@ -148,8 +163,9 @@ class Ticker:
 
     def _job(self, loop: str) -> None:
         wake = self.run_once(loop)
-        self.scheduler.add_job(self._job, "date", args=[loop], run_date=wake, id=loop, replace_existing=True,
-                               misfire_grace_time=None)
+        self.scheduler.add_job(
+            self._job, "date", args=[loop], run_date=wake, id=loop, replace_existing=True, misfire_grace_time=None
+        )
 
     def start(self, *, blocking: bool = False) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -157,8 +173,9 @@ class Ticker:
 
         self.scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
         for loop in self._loops:
-            self.scheduler.add_job(self._job, "date", args=[loop], run_date=self.clock.now(), id=loop,
-                                   misfire_grace_time=None)
+            self.scheduler.add_job(
+                self._job, "date", args=[loop], run_date=self.clock.now(), id=loop, misfire_grace_time=None
+            )
         log.info("ticker %s started: %s", self.owner, ", ".join(self._loops))
         self.scheduler.start()
 

@@ -4,19 +4,20 @@ firing a due timer is one unit of work on its instance.
 Exactly once: a timer fires inside the transaction that locks its instance and re-reads its row;
 whoever comes second (another worker, an expired claim taken over) finds it fired and does nothing.
 """
+
 from __future__ import annotations
 
 import math
-from uuid import UUID
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
-from sqlalchemy import func, select, update
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select, update
 
 from . import audit
 from .models import ProcessInstance, Timer
@@ -34,9 +35,12 @@ def timer_instant(value) -> datetime:
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> list[Task]:
-    return [t for t in workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
-            and t.internal_data.get("event_value") is not None]
+    return [
+        t
+        for t in workflow.get_tasks(state=TaskState.WAITING)
+        if isinstance(getattr(t.task_spec, "event_definition", None), TimerEventDefinition)
+        and t.internal_data.get("event_value") is not None
+    ]
 
 
 def attached_activity(timer_task: Task) -> Task | None:
@@ -101,11 +105,17 @@ def sync_timers(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkfl
             session.delete(row)
     for (task_id, due), task in waiting.items():
         activity = attached_activity(task)
-        row = Timer(instance_id=instance.id, task_id=task_id, element_id=task.task_spec.bpmn_id or task.task_spec.name,
-                    title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Timer",
-                    attached_to=str(activity.id) if activity is not None else None,
-                    interrupting=bool(getattr(task.task_spec, "cancel_activity", False)) and activity is not None,
-                    due_at=due, state="pending", attempts=0)
+        row = Timer(
+            instance_id=instance.id,
+            task_id=task_id,
+            element_id=task.task_spec.bpmn_id or task.task_spec.name,
+            title=task.task_spec.bpmn_name or task.task_spec.bpmn_id or "Timer",
+            attached_to=str(activity.id) if activity is not None else None,
+            interrupting=bool(getattr(task.task_spec, "cancel_activity", False)) and activity is not None,
+            due_at=due,
+            state="pending",
+            attempts=0,
+        )
         session.add(row)
         changes.added.append(row)
     return changes
@@ -130,22 +140,31 @@ def _record_fired(uow: UnitOfWork, instance: ProcessInstance, row: Timer) -> Non
     breach = row.interrupting
     if breach:
         instance.sla_breached = True
-    audit.record(uow, instance.id, "timer_fired", outcome="escalated" if breach else "reminded" if row.attached_to else None,
-                 data={"element_id": row.element_id, "title": row.title, "due_at": row.due_at.isoformat()})
+    audit.record(
+        uow,
+        instance.id,
+        "timer_fired",
+        outcome="escalated" if breach else "reminded" if row.attached_to else None,
+        data={"element_id": row.element_id, "title": row.title, "due_at": row.due_at.isoformat()},
+    )
 
 
 # --- the ticker's side -------------------------------------------------------------------------
 
 
-def claim_due(database: Database, clock, owner: str, *, limit: int = 50,
-              lease_seconds: float = CLAIM_SECONDS) -> list[int]:
+def claim_due(
+    database: Database, clock, owner: str, *, limit: int = 50, lease_seconds: float = CLAIM_SECONDS
+) -> list[int]:
     """Claim up to `limit` due timers for `owner` (skipping rows other workers hold); commits."""
     with database.unit_of_work(clock) as uow:
         now = uow.now()
         candidates = (
             select(Timer.id)
-            .where(Timer.state == "pending", Timer.due_at < now,
-                   (Timer.claim_expires_at.is_(None)) | (Timer.claim_expires_at < now))
+            .where(
+                Timer.state == "pending",
+                Timer.due_at < now,
+                (Timer.claim_expires_at.is_(None)) | (Timer.claim_expires_at < now),
+            )
             .order_by(Timer.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -168,5 +187,6 @@ def next_due(database: Database) -> datetime | None:
 
 def due_count(database: Database, at: datetime) -> int:
     with database.unit_of_work(write=False) as uow:
-        return uow.session.scalar(select(func.count()).select_from(Timer)
-                                  .where(Timer.state == "pending", Timer.due_at < at))
+        return uow.session.scalar(
+            select(func.count()).select_from(Timer).where(Timer.state == "pending", Timer.due_at < at)
+        )

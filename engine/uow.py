@@ -1,4 +1,5 @@
 """The unit of work: one database transaction per user action, and the clock it runs on."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -87,4 +88,3 @@ class UnitOfWork:
 def _is_serialization_failure(error: OperationalError) -> bool:
     code = getattr(error.orig, "sqlstate", None)
     return code in {"40001", "40P01"} or "database is locked" in str(error.orig)
-

@@ -1,4 +1,5 @@
 """Users, their memberships and API tokens; the demo organisation of DESIGN section 7."""
+
 from __future__ import annotations
 
 import hashlib
@@ -43,9 +44,14 @@ def add_user(
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict(f"a user {email} already exists")
         office_row = session.get(Office, office)
-        user = User(email=email, name=name.strip() or email, language=language,
-                    timezone=office_row.timezone if office_row else "UTC",
-                    password_hash=hash_password(password) if password else None, created_at=uow.now())
+        user = User(
+            email=email,
+            name=name.strip() or email,
+            language=language,
+            timezone=office_row.timezone if office_row else "UTC",
+            password_hash=hash_password(password) if password else None,
+            created_at=uow.now(),
+        )
         session.add(user)
         for role in roles:
             org.add_membership(session, user, role, office)
@@ -124,8 +130,14 @@ def load_demo(uow: UnitOfWork, password: str) -> int:
             if demo.email in existing:
                 continue
             office = session.get(Office, demo.office)
-            user = User(email=demo.email, name=demo.name, language="en", timezone=office.timezone,
-                        password_hash=password_hash, created_at=uow.now())
+            user = User(
+                email=demo.email,
+                name=demo.name,
+                language="en",
+                timezone=office.timezone,
+                password_hash=password_hash,
+                created_at=uow.now(),
+            )
             session.add(user)
             org.add_membership(session, user, demo.role, demo.office)
             created += 1

@@ -1,4 +1,5 @@
 """Read models the engine hands to its callers: plain frozen data, no ORM objects or sessions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,9 +29,23 @@ class TaskView:
 
     @classmethod
     def of(cls, row: HumanTask, instance_title: str, form: dict | None = None) -> "TaskView":
-        return cls(row.id, row.instance_id, instance_title, row.process_id, row.element_id, row.title, row.lane,
-                   row.form_key, row.office_code, row.assignee_id, row.state, row.created_at, row.due_at,
-                   row.completed_at, form)
+        return cls(
+            row.id,
+            row.instance_id,
+            instance_title,
+            row.process_id,
+            row.element_id,
+            row.title,
+            row.lane,
+            row.form_key,
+            row.office_code,
+            row.assignee_id,
+            row.state,
+            row.created_at,
+            row.due_at,
+            row.completed_at,
+            form,
+        )
 
 
 @dataclass(frozen=True)
@@ -47,8 +62,9 @@ class EventView:
 
     @classmethod
     def of(cls, row: AuditEvent, actor_name: str | None) -> "EventView":
-        return cls(row.at, row.kind, row.actor_id, actor_name, row.task_id, row.element_id, row.title,
-                   row.outcome, row.data)
+        return cls(
+            row.at, row.kind, row.actor_id, actor_name, row.task_id, row.element_id, row.title, row.outcome, row.data
+        )
 
 
 @dataclass(frozen=True)
@@ -71,5 +87,17 @@ class InstanceView:
     @classmethod
     def of(cls, row: ProcessInstance, **extra) -> "InstanceView":
         version = row.process_version
-        return cls(row.id, row.process_id, version.name, version.version, row.office_code, row.title, row.status,
-                   row.sla_breached, row.started_by_id, row.started_at, row.completed_at, **extra)
+        return cls(
+            row.id,
+            row.process_id,
+            version.name,
+            version.version,
+            row.office_code,
+            row.title,
+            row.status,
+            row.sla_breached,
+            row.started_by_id,
+            row.started_at,
+            row.completed_at,
+            **extra,
+        )

@@ -1,4 +1,5 @@
 """Validate submitted task data against a form's JSON Schema, with one message per field."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -76,8 +77,14 @@ def _message(error: ValidationError) -> str:
     if v == "enum":
         return "Choose one of: " + ", ".join(map(str, expected)) + "."
     if v == "type":
-        names = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "yes or no",
-                 "array": "a list", "object": "a group of fields"}
+        names = {
+            "integer": "a whole number",
+            "number": "a number",
+            "string": "text",
+            "boolean": "yes or no",
+            "array": "a list",
+            "object": "a group of fields",
+        }
         wanted = expected if isinstance(expected, list) else [expected]
         return "Must be " + " or ".join(names.get(t, t) for t in wanted) + "."
     if v == "minLength":
@@ -91,5 +98,7 @@ def _message(error: ValidationError) -> str:
     if v == "maxItems":
         return f"Give at most {expected}."
     if v == "additionalProperties":
-        return "Unexpected field: " + error.message.split("(")[-1].rstrip(")").replace(" were unexpected", "").replace(" was unexpected", "")
+        return "Unexpected field: " + error.message.split("(")[-1].rstrip(")").replace(" were unexpected", "").replace(
+            " was unexpected", ""
+        )
     return error.message

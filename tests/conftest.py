@@ -4,6 +4,7 @@ PostgreSQL comes from DOEFLOW_TEST_DATABASE_URL (default: the server on 127.0.0.
 session creates its own database there and drops it at the end. Outside CI a missing server skips
 the PostgreSQL half; with CI=true it fails.
 """
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 A test module uses it with `smtp_server = smtp.smtp_server` (or imports the fixture by name).
 """
+
 from __future__ import annotations
 
 import socket
@@ -90,9 +91,16 @@ class _Handler:
         if code is not None:
             return f"{code} try again later (test)"
         message = message_from_bytes(envelope.content, policy=policy.default)
-        self.server._record(Received(
-            message_id=message["Message-ID"], mail_from=envelope.mail_from, to=", ".join(envelope.rcpt_tos),
-            subject=str(message["Subject"]).strip(), body=message.get_content(), message=message))
+        self.server._record(
+            Received(
+                message_id=message["Message-ID"],
+                mail_from=envelope.mail_from,
+                to=", ".join(envelope.rcpt_tos),
+                subject=str(message["Subject"]).strip(),
+                body=message.get_content(),
+                message=message,
+            )
+        )
         return "250 Message accepted for delivery"
 
 

@@ -1,4 +1,5 @@
 """The Flask application factory: settings, the database, blueprints and CLI commands."""
+
 from __future__ import annotations
 
 import atexit
@@ -38,9 +39,12 @@ def make_ticker(app: Flask) -> Ticker:
     """Timers and the outbox, as the web process (DOEFLOW_SCHEDULER) or `worker` runs them."""
     db, lease = database(app), app.config["WORKER_LEASE_SECONDS"]
     mail_settings = outbox.MailSettings.from_config(app.config)
-    return Ticker(db, lease_seconds=lease, mail_due=lambda: outbox.next_attempt_at(db),
-                  send_mail=lambda owner: outbox.flush(db, SYSTEM_CLOCK, mail_settings, owner=owner,
-                                                       lease_seconds=lease))
+    return Ticker(
+        db,
+        lease_seconds=lease,
+        mail_due=lambda: outbox.next_attempt_at(db),
+        send_mail=lambda owner: outbox.flush(db, SYSTEM_CLOCK, mail_settings, owner=owner, lease_seconds=lease),
+    )
 
 
 def configure_logging() -> None:

@@ -1,10 +1,11 @@
 """`flask --app wsgi ...` commands (DESIGN section 5). Each translates arguments into one engine call."""
+
 from __future__ import annotations
 
 import glob
-from datetime import datetime
 import os
 import sys
+from datetime import datetime
 
 import click
 from flask import Flask, current_app
@@ -86,8 +87,15 @@ def users_add(email: str, name: str, office: str, roles: str, language: str) -> 
         password = sys.stdin.readline().rstrip("\n")
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
     try:
-        user_id = users.add_user(database(current_app).unit_of_work(), email, name=name, office=office,
-                                 roles=role_list, password=password or None, language=language)
+        user_id = users.add_user(
+            database(current_app).unit_of_work(),
+            email,
+            name=name,
+            office=office,
+            roles=role_list,
+            password=password or None,
+            language=language,
+        )
     except InvalidData as error:
         _fail(f"error: {error}" + "".join(f"\n  {k}: {v}" for k, v in error.fields.items()))
     except EngineError as error:
@@ -133,15 +141,19 @@ def _known_roles() -> set[str]:
     return set(org.ROLES)
 
 
-@bpmn_group.command("validate", help="Parse and check diagrams; exit 1 with file:line: element: message if any is wrong.")
+@bpmn_group.command(
+    "validate", help="Parse and check diagrams; exit 1 with file:line: element: message if any is wrong."
+)
 @click.argument("paths", nargs=-1, required=True)
 def bpmn_validate(paths: tuple[str, ...]) -> None:
     files = _expand(paths)
     problems = bpmn.validate_paths(files, known_roles=_known_roles())
     for problem in problems:
         prefix = "" if problem.severity == "error" else "warning: "
-        click.echo(f"{problem.file}:{problem.line or 0}: {problem.element or '-'}: {prefix}{problem.message}",
-                   err=problem.severity == "error")
+        click.echo(
+            f"{problem.file}:{problem.line or 0}: {problem.element or '-'}: {prefix}{problem.message}",
+            err=problem.severity == "error",
+        )
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         _fail(f"{len(errors)} error(s) in {len({p.file for p in errors})} file(s)")
@@ -153,8 +165,9 @@ def bpmn_validate(paths: tuple[str, ...]) -> None:
 def bpmn_publish(paths: tuple[str, ...]) -> None:
     files = definitions.read_paths(_expand(paths))
     try:
-        published = definitions.publish(database(current_app).unit_of_work(), files,
-                                        forms_dir=current_app.config["FORMS_DIR"])
+        published = definitions.publish(
+            database(current_app).unit_of_work(), files, forms_dir=current_app.config["FORMS_DIR"]
+        )
     except InvalidDiagram as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
@@ -185,8 +198,10 @@ def timers_tick(at: str | None) -> None:
             _fail(f"--at {at!r} has no time zone: write Z or an offset such as -05:00")
         clock = FixedClock(instant)
     result = ticker.tick(database(current_app), clock)
-    click.echo(f"{result.fired} timer(s) fired at {clock.now().isoformat()}"
-               + (f", {result.failed} failed (see the timer table)" if result.failed else ""))
+    click.echo(
+        f"{result.fired} timer(s) fired at {clock.now().isoformat()}"
+        + (f", {result.failed} failed (see the timer table)" if result.failed else "")
+    )
 
 
 @click.command("worker", help="Run the timers and the outbox in the foreground (Ctrl-C stops).")
@@ -210,9 +225,20 @@ def mail_group() -> None:
 @mail_group.command("flush", help="Send what the outbox holds now (retries that are due included).")
 def mail_flush() -> None:
     settings = outbox.MailSettings.from_config(current_app.config)
-    result = outbox.flush(database(current_app), SYSTEM_CLOCK, settings, owner=ticker.worker_name(),
-                          lease_seconds=int(current_app.config["WORKER_LEASE_SECONDS"]))
-    click.echo(f"{result.sent} sent, {result.retried} to retry later, {result.dead} dead"
-               + ("" if settings.host else f" (no DOEFLOW_SMTP_HOST: written as .eml files to {settings.dev_folder or outbox.DEV_FOLDER})"))
+    result = outbox.flush(
+        database(current_app),
+        SYSTEM_CLOCK,
+        settings,
+        owner=ticker.worker_name(),
+        lease_seconds=int(current_app.config["WORKER_LEASE_SECONDS"]),
+    )
+    click.echo(
+        f"{result.sent} sent, {result.retried} to retry later, {result.dead} dead"
+        + (
+            ""
+            if settings.host
+            else f" (no DOEFLOW_SMTP_HOST: written as .eml files to {settings.dev_folder or outbox.DEV_FOLDER})"
+        )
+    )
     if result.dead:
         sys.exit(1)

@@ -1,4 +1,5 @@
 """The home page: what is published and how to reach it (the inbox comes with the staff side)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template

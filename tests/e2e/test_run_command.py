@@ -1,5 +1,6 @@
 """The README's run command, end to end: it migrates a new database, loads the demo data,
 publishes the shipped diagrams, prints its URL and logins, and the URL answers."""
+
 from __future__ import annotations
 
 import os
@@ -34,11 +35,16 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> bytes
 
 def test_run_command_starts_the_app_on_a_new_database_and_its_url_answers(tmp_path):
     port = free_port()
-    env = {**os.environ, "DOEFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
-           "DOEFLOW_PORT": str(port), "DOEFLOW_ENV": "development"}
+    env = {
+        **os.environ,
+        "DOEFLOW_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}",
+        "DOEFLOW_PORT": str(port),
+        "DOEFLOW_ENV": "development",
+    }
     log = open(tmp_path / "run.log", "w+")
-    process = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         page = wait_for(f"http://127.0.0.1:{port}/", process).decode()
         health = wait_for(f"http://127.0.0.1:{port}/health", process)

@@ -4,6 +4,7 @@ email reaches the SMTP server (a resend after a kill mid-send carries the same M
 
 The figures go to test-artifacts/worker-crashes.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,25 @@ def pg(postgresql_url):
 
 
 def spawn(url: str, smtp_port: int, log) -> subprocess.Popen:
-    env = {**os.environ, "DOEFLOW_DATABASE_URL": url, "DOEFLOW_SMTP_HOST": "127.0.0.1",
-           "DOEFLOW_SMTP_PORT": str(smtp_port), "DOEFLOW_WORKER_LEASE_SECONDS": "3",
-           # Backoff starting at 0.25 s instead of 30 s, so retries drain within the test.
-           "DOEFLOW_MAIL_RETRY_SECONDS": "0.25",
-           "DOEFLOW_ENV": "development", "DOEFLOW_BASE_URL": "https://doeflow.test"}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = {
+        **os.environ,
+        "DOEFLOW_DATABASE_URL": url,
+        "DOEFLOW_SMTP_HOST": "127.0.0.1",
+        "DOEFLOW_SMTP_PORT": str(smtp_port),
+        "DOEFLOW_WORKER_LEASE_SECONDS": "3",
+        # Backoff starting at 0.25 s instead of 30 s, so retries drain within the test.
+        "DOEFLOW_MAIL_RETRY_SECONDS": "0.25",
+        "DOEFLOW_ENV": "development",
+        "DOEFLOW_BASE_URL": "https://doeflow.test",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def counts(database):
@@ -58,7 +71,9 @@ def counts(database):
         return {
             "timers_pending": s.scalar(select(func.count()).select_from(Timer).where(Timer.state == "pending")),
             "timers_fired": s.scalar(select(func.count()).select_from(Timer).where(Timer.state == "fired")),
-            "mail_pending": s.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == "pending")),
+            "mail_pending": s.scalar(
+                select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == "pending")
+            ),
             "mail_sent": s.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == "sent")),
             "mail_dead": s.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.state == "dead")),
         }
@@ -112,21 +127,31 @@ def test_timers_fire_exactly_once_and_mail_goes_out_while_workers_are_killed(pg,
 
     final = counts(database)
     with database.unit_of_work(write=False) as uow:
-        per_instance = Counter(uow.session.scalars(
-            select(AuditEvent.instance_id).where(AuditEvent.kind == "timer_fired")))
+        per_instance = Counter(
+            uow.session.scalars(select(AuditEvent.instance_id).where(AuditEvent.kind == "timer_fired"))
+        )
         queued = uow.session.scalar(select(func.count()).select_from(OutboxEmail))
-        stuck = [f"{e.id} attempts={e.attempts} next={e.next_attempt_at:%H:%M:%S.%f} claimed_by={e.claimed_by} "
-                 f"until={e.claim_expires_at} error={e.last_error}"
-                 for e in uow.session.scalars(select(OutboxEmail).where(OutboxEmail.state == "pending"))]
+        stuck = [
+            f"{e.id} attempts={e.attempts} next={e.next_attempt_at:%H:%M:%S.%f} claimed_by={e.claimed_by} "
+            f"until={e.claim_expires_at} error={e.last_error}"
+            for e in uow.session.scalars(select(OutboxEmail).where(OutboxEmail.state == "pending"))
+        ]
     fired_once = sum(1 for c in per_instance.values() if c == 1)
     fired_twice = sum(1 for c in per_instance.values() if c > 1)
     deliveries = Counter(smtp_server.message_ids())
     figures = {
-        "instances": INSTANCES, "workers": WORKERS, "kills": kills, "smtp_failures_injected": smtp_failures,
-        "chaos_seconds": round(chaos_seconds, 1), "total_seconds": round(total_seconds, 1),
-        "timers_fired_once": fired_once, "timers_fired_more_than_once": fired_twice,
-        "timers_lost": INSTANCES - len(per_instance), **final,
-        "emails_queued": queued, "distinct_message_ids_received": len(deliveries),
+        "instances": INSTANCES,
+        "workers": WORKERS,
+        "kills": kills,
+        "smtp_failures_injected": smtp_failures,
+        "chaos_seconds": round(chaos_seconds, 1),
+        "total_seconds": round(total_seconds, 1),
+        "timers_fired_once": fired_once,
+        "timers_fired_more_than_once": fired_twice,
+        "timers_lost": INSTANCES - len(per_instance),
+        **final,
+        "emails_queued": queued,
+        "distinct_message_ids_received": len(deliveries),
         "duplicate_deliveries_same_message_id": sum(c - 1 for c in deliveries.values()),
         "finished_at": datetime.now(timezone.utc).strftime("%H:%M:%S.%f"),
         "emails_still_pending": stuck,

@@ -1,4 +1,5 @@
 """Fixtures for engine tests: the small test diagrams under tests/engine/diagrams."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """One unit of work per action: conflicts change nothing, a crash before commit loses nothing."""
+
 from __future__ import annotations
 
 import threading
@@ -18,10 +19,16 @@ def snapshot(world, instance_id):
     with world.db.unit_of_work(write=False) as uow:
         s = uow.session
         row = s.get(ProcessInstance, instance_id)
-        human = s.execute(select(HumanTask.id, HumanTask.state, HumanTask.assignee_id, HumanTask.completed_at)
-                          .where(HumanTask.instance_id == instance_id).order_by(HumanTask.id)).all()
-        audit = s.execute(select(AuditEvent.id, AuditEvent.kind, AuditEvent.task_id)
-                          .where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)).all()
+        human = s.execute(
+            select(HumanTask.id, HumanTask.state, HumanTask.assignee_id, HumanTask.completed_at)
+            .where(HumanTask.instance_id == instance_id)
+            .order_by(HumanTask.id)
+        ).all()
+        audit = s.execute(
+            select(AuditEvent.id, AuditEvent.kind, AuditEvent.task_id)
+            .where(AuditEvent.instance_id == instance_id)
+            .order_by(AuditEvent.id)
+        ).all()
         return (row.state, row.revision, row.status, row.updated_at), human, audit
 
 
@@ -68,8 +75,7 @@ def test_two_concurrent_completions_of_one_task_one_wins_one_conflicts(world, fu
         assert after.status == "completed" and after.tasks == []
 
 
-def test_a_crash_between_the_engine_step_and_the_commit_leaves_everything_as_before(world, funding_review,
-                                                                                    monkeypatch):
+def test_a_crash_between_the_engine_step_and_the_commit_leaves_everything_as_before(world, funding_review, monkeypatch):
     instance = start(world)
     draft = only_task(world, PD_HTI, instance.id)
     before = snapshot(world, instance.id)
@@ -94,8 +100,13 @@ def test_a_script_failing_at_run_time_names_its_element_and_commits_nothing(worl
     from tests.engine.conftest import diagram, publish
     from tests.engine.test_instances import APPROVER
 
-    publish(world, diagram("funding_review.bpmn", **{
-        "reference = 'FR-' + office + '-' + str(int(amount))": "reference = 'FR-' + funding_code"}))
+    publish(
+        world,
+        diagram(
+            "funding_review.bpmn",
+            **{"reference = 'FR-' + office + '-' + str(int(amount))": "reference = 'FR-' + funding_code"},
+        ),
+    )
     instance = start(world)
     tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, instance.id).id, DRAFT)
     tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id, {"decision": "recommend"})

@@ -1,4 +1,5 @@
 """A multi-lane process run start to end through the engine API, as the right people."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,14 +56,19 @@ def test_request_runs_from_draft_through_regional_review_to_hq_approval(world, f
 def test_returned_request_goes_back_to_the_drafter_and_can_be_resubmitted(world, funding_review):
     instance = start(world)
     tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, instance.id).id, DRAFT)
-    tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id,
-                        {"decision": "return", "comments": "add the shelter budget line"})
+    tasks.complete_task(
+        world.uow(),
+        world.user(EFP),
+        only_task(world, EFP, instance.id).id,
+        {"decision": "return", "comments": "add the shelter budget line"},
+    )
 
     redraft = only_task(world, PD_HTI, instance.id)
     assert redraft.title == "Draft the request"
     tasks.complete_task(world.uow(), world.user(PD_HTI), redraft.id, {**DRAFT, "amount": 42000})
-    after = tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id,
-                                {"decision": "reject"})
+    after = tasks.complete_task(
+        world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id, {"decision": "reject"}
+    )
     assert after.status == "completed"
     assert "reference" not in after.data
 

@@ -1,5 +1,6 @@
 """The email outbox: queued with the step that caused it, sent once over a real SMTP server,
 retried with backoff while the server fails, and kept as a dead letter when it never accepts."""
+
 from __future__ import annotations
 
 import threading
@@ -25,32 +26,70 @@ TITLE = "Hurricane Marisol bridge"
 
 
 def mail_settings(server=None, **changes) -> MailSettings:
-    return MailSettings(host="127.0.0.1" if server else None, port=server.port if server else 25, user=None,
-                        password=None, starttls=False, sender="doeflow@ops.example.org", base_url=BASE_URL,
-                        **changes)
+    return MailSettings(
+        host="127.0.0.1" if server else None,
+        port=server.port if server else 25,
+        user=None,
+        password=None,
+        starttls=False,
+        sender="doeflow@ops.example.org",
+        base_url=BASE_URL,
+        **changes,
+    )
 
 
 @pytest.fixture
 def instance_id(world) -> int:
     """A running funding review in Haiti, inserted directly: the outbox needs only the row."""
     with world.uow() as uow:
-        version = ProcessVersion(process_id="funding_review", version=1, name="Funding review", files={},
-                                 content_hash="0" * 64, published_at=T0)
-        instance = ProcessInstance(process_version=version, process_id="funding_review", office_code="HTI",
-                                   title=TITLE, status="running", state="{}", started_at=T0, updated_at=T0)
+        version = ProcessVersion(
+            process_id="funding_review",
+            version=1,
+            name="Funding review",
+            files={},
+            content_hash="0" * 64,
+            published_at=T0,
+        )
+        instance = ProcessInstance(
+            process_version=version,
+            process_id="funding_review",
+            office_code="HTI",
+            title=TITLE,
+            status="running",
+            state="{}",
+            started_at=T0,
+            updated_at=T0,
+        )
         uow.session.add(instance)
         uow.session.flush()
         uow.commit()
         return instance.id
 
 
-def queue(world, instance_id, *, who=(PD_HTI,), kind="task_assigned", key="assigned:t-1", task_id="t-1",
-          title="Draft the request", context=None, commit=True) -> int:
+def queue(
+    world,
+    instance_id,
+    *,
+    who=(PD_HTI,),
+    kind="task_assigned",
+    key="assigned:t-1",
+    task_id="t-1",
+    title="Draft the request",
+    context=None,
+    commit=True,
+) -> int:
     with world.uow() as uow:
         users = [uow.session.get(User, world.user(email)) for email in who]
-        count = notifications.queue(uow, kind=kind, recipients=users, dedupe_key=key,
-                                    instance=uow.session.get(ProcessInstance, instance_id), task_id=task_id,
-                                    task_title=title, context=context)
+        count = notifications.queue(
+            uow,
+            kind=kind,
+            recipients=users,
+            dedupe_key=key,
+            instance=uow.session.get(ProcessInstance, instance_id),
+            task_id=task_id,
+            task_title=title,
+            context=context,
+        )
         if commit:
             uow.commit()
         return count
@@ -98,9 +137,18 @@ def test_the_same_dedupe_key_twice_queues_one_email(world, instance_id):
     with world.uow() as uow:  # twice in one transaction, too
         users = [uow.session.get(User, world.user(DIRECTOR))]
         instance = uow.session.get(ProcessInstance, instance_id)
-        first, second = (notifications.queue(uow, kind="reminder", recipients=users, dedupe_key="remind:t-1",
-                                             instance=instance, task_id="t-1", task_title="Review")
-                         for _ in range(2))
+        first, second = (
+            notifications.queue(
+                uow,
+                kind="reminder",
+                recipients=users,
+                dedupe_key="remind:t-1",
+                instance=instance,
+                task_id="t-1",
+                task_title="Review",
+            )
+            for _ in range(2)
+        )
         uow.commit()
     assert (first, second) == (1, 0)
     assert [(e.kind, e.to_address) for e in emails(world)] == [("task_assigned", PD_HTI), ("reminder", DIRECTOR)]
@@ -126,8 +174,16 @@ def test_flush_sends_to_the_smtp_server_with_a_stable_message_id_and_the_task_li
 
 def test_a_spanish_speaker_gets_spanish_with_the_due_time_in_their_zone(world, instance_id, smtp_server):
     set_user(world, DIRECTOR, language="es", timezone="America/Bogota")
-    queue(world, instance_id, who=(DIRECTOR, PD_HTI), kind="escalation", key="escalate:t-2", task_id="t-2",
-          title="Review the request", context={"due_at": T0 + timedelta(hours=48)})
+    queue(
+        world,
+        instance_id,
+        who=(DIRECTOR, PD_HTI),
+        kind="escalation",
+        key="escalate:t-2",
+        task_id="t-2",
+        title="Review the request",
+        context={"due_at": T0 + timedelta(hours=48)},
+    )
 
     flush(world, smtp_server)
 
@@ -141,8 +197,14 @@ def test_a_spanish_speaker_gets_spanish_with_the_due_time_in_their_zone(world, i
 
 
 def test_lines_without_a_value_are_left_out(world, instance_id, smtp_server):
-    queue(world, instance_id, kind="returned", key="returned:t-3", task_id="t-3",
-          context={"comments": "Add the shelter budget line.", "by": "Emergency Focal Point"})
+    queue(
+        world,
+        instance_id,
+        kind="returned",
+        key="returned:t-3",
+        task_id="t-3",
+        context={"comments": "Add the shelter budget line.", "by": "Emergency Focal Point"},
+    )
     flush(world, smtp_server)
 
     body = smtp_server.received[0].body
@@ -193,7 +255,11 @@ def test_after_max_attempts_the_email_is_a_dead_letter(world, instance_id, smtp_
     assert [r.dead for r in results] == [0] * (outbox.MAX_ATTEMPTS - 1) + [1]
     [dead] = outbox.dead_letters(world.db)
     assert (dead.to_address, dead.kind, dead.attempts, dead.instance_id) == (
-        PD_HTI, "task_assigned", outbox.MAX_ATTEMPTS, instance_id)
+        PD_HTI,
+        "task_assigned",
+        outbox.MAX_ATTEMPTS,
+        instance_id,
+    )
     assert "451" in dead.last_error
     assert outbox.next_attempt_at(world.db) is None and smtp_server.received == []
 
@@ -233,8 +299,9 @@ def test_two_racing_flushes_send_each_email_once(world, instance_id, smtp_server
 def test_the_claim_of_a_worker_that_died_is_taken_over_when_it_expires(world, instance_id, smtp_server):
     queue(world, instance_id)
     with world.uow() as uow:
-        uow.session.execute(update(OutboxEmail).values(claimed_by="dead-worker",
-                                                       claim_expires_at=T0 + timedelta(seconds=120)))
+        uow.session.execute(
+            update(OutboxEmail).values(claimed_by="dead-worker", claim_expires_at=T0 + timedelta(seconds=120))
+        )
         uow.commit()
 
     assert flush(world, smtp_server) == outbox.FlushResult(0, 0, 0)  # its lease still runs
@@ -288,9 +355,12 @@ def test_recipients_are_the_assignee_or_the_active_holders_of_the_role_for_the_o
         director = notifications.recipients(session, "Regional Director", "HTI")
         assert [u.email for u in director] == [DIRECTOR]
         assert [u.email for u in notifications.recipients(session, "Chief of Mission", "PAN")] == [
-            "chief-of-mission@pan.demo"]
-        assert [u.email for u in notifications.recipients(
-            session, "Regional Director", "HTI", assignee_id=world.user(PD_HTI))] == [PD_HTI]
+            "chief-of-mission@pan.demo"
+        ]
+        assert [
+            u.email
+            for u in notifications.recipients(session, "Regional Director", "HTI", assignee_id=world.user(PD_HTI))
+        ] == [PD_HTI]
         assert notifications.recipients(session, None, "HTI") == []
         assert notifications.recipients(session, "No Such Role", "HTI") == []
         director[0].active = False
@@ -299,23 +369,50 @@ def test_recipients_are_the_assignee_or_the_active_holders_of_the_role_for_the_o
 
 
 def test_settings_come_from_the_doeflow_environment(monkeypatch):
-    for name, value in {"SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587", "SMTP_USER": "robot",
-                        "SMTP_PASSWORD": "s3cret", "SMTP_STARTTLS": "1", "MAIL_FROM": "DOE <doe@example.org>",
-                        "BASE_URL": "https://doeflow.example.org/"}.items():
+    for name, value in {
+        "SMTP_HOST": "smtp.example.org",
+        "SMTP_PORT": "587",
+        "SMTP_USER": "robot",
+        "SMTP_PASSWORD": "s3cret",
+        "SMTP_STARTTLS": "1",
+        "MAIL_FROM": "DOE <doe@example.org>",
+        "BASE_URL": "https://doeflow.example.org/",
+    }.items():
         monkeypatch.setenv(f"DOEFLOW_{name}", value)
 
     settings = MailSettings.from_config(config.load("test"))
 
-    assert settings == MailSettings(host="smtp.example.org", port=587, user="robot", password="s3cret",
-                                    starttls=True, sender="DOE <doe@example.org>", base_url=BASE_URL)
+    assert settings == MailSettings(
+        host="smtp.example.org",
+        port=587,
+        user="robot",
+        password="s3cret",
+        starttls=True,
+        sender="DOE <doe@example.org>",
+        base_url=BASE_URL,
+    )
     assert MailSettings.from_config(vars(config.load("test"))) == settings  # a mapping, like Flask's config
 
 
 @pytest.mark.parametrize("language", notifications.LANGUAGES)
 @pytest.mark.parametrize("kind", notifications.KINDS)
 def test_every_template_renders_every_value(kind, language):
-    values = {name: f"<{name}>" for name in ("name", "task", "instance", "reference", "process", "office",
-                                             "task_link", "instance_link", "due", "comments", "by")}
+    values = {
+        name: f"<{name}>"
+        for name in (
+            "name",
+            "task",
+            "instance",
+            "reference",
+            "process",
+            "office",
+            "task_link",
+            "instance_link",
+            "due",
+            "comments",
+            "by",
+        )
+    }
     subject, body = notifications.render(kind, language, values)
     assert subject and "$" not in subject + body
     assert "<instance>" in subject and ("<task_link>" in body or "<instance_link>" in body)

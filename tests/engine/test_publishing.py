@@ -1,4 +1,5 @@
 """Publishing diagrams as versions; instances stay on the version they started with."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,15 +13,12 @@ from tests.engine.test_instances import APPROVER, DRAFT, EFP, PD_HTI, only_task,
 
 # Version 2 adds a finance check after the approval.
 V2 = {
-    '<bpmn:flowNodeRef>end_approved</bpmn:flowNodeRef>':
-        '<bpmn:flowNodeRef>end_approved</bpmn:flowNodeRef><bpmn:flowNodeRef>finance</bpmn:flowNodeRef>',
-    '<bpmn:sequenceFlow id="f_script_end" sourceRef="set_reference" targetRef="end_approved"/>':
-        '<bpmn:sequenceFlow id="f_script_end" sourceRef="set_reference" targetRef="finance"/>'
-        '<bpmn:userTask id="finance" name="Record the transfer"><bpmn:incoming>f_script_end</bpmn:incoming>'
-        '<bpmn:outgoing>f_finance_end</bpmn:outgoing></bpmn:userTask>'
-        '<bpmn:sequenceFlow id="f_finance_end" sourceRef="finance" targetRef="end_approved"/>',
-    '<bpmn:incoming>f_script_end</bpmn:incoming>\n    </bpmn:endEvent>':
-        '<bpmn:incoming>f_finance_end</bpmn:incoming>\n    </bpmn:endEvent>',
+    "<bpmn:flowNodeRef>end_approved</bpmn:flowNodeRef>": "<bpmn:flowNodeRef>end_approved</bpmn:flowNodeRef><bpmn:flowNodeRef>finance</bpmn:flowNodeRef>",
+    '<bpmn:sequenceFlow id="f_script_end" sourceRef="set_reference" targetRef="end_approved"/>': '<bpmn:sequenceFlow id="f_script_end" sourceRef="set_reference" targetRef="finance"/>'
+    '<bpmn:userTask id="finance" name="Record the transfer"><bpmn:incoming>f_script_end</bpmn:incoming>'
+    "<bpmn:outgoing>f_finance_end</bpmn:outgoing></bpmn:userTask>"
+    '<bpmn:sequenceFlow id="f_finance_end" sourceRef="finance" targetRef="end_approved"/>',
+    "<bpmn:incoming>f_script_end</bpmn:incoming>\n    </bpmn:endEvent>": "<bpmn:incoming>f_finance_end</bpmn:incoming>\n    </bpmn:endEvent>",
 }
 
 
@@ -57,8 +55,9 @@ def test_a_changed_file_makes_version_2_while_a_version_1_instance_finishes_on_v
     for instance in (old, new):
         if instance is new:
             tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, new.id).id, DRAFT)
-        tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id,
-                            {"decision": "recommend"})
+        tasks.complete_task(
+            world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id, {"decision": "recommend"}
+        )
     old_done = tasks.complete_task(world.uow(), world.user(APPROVER), only_task(world, APPROVER, old.id).id, {})
     new_next = tasks.complete_task(world.uow(), world.user(APPROVER), only_task(world, APPROVER, new.id).id, {})
 
@@ -67,8 +66,10 @@ def test_a_changed_file_makes_version_2_while_a_version_1_instance_finishes_on_v
 
 
 def test_a_diagram_with_a_hostile_script_is_refused_and_nothing_is_published(world):
-    hostile = diagram("funding_review.bpmn", **{
-        "reference = 'FR-' + office + '-' + str(int(amount))": "reference = __import__('os').getcwd()"})
+    hostile = diagram(
+        "funding_review.bpmn",
+        **{"reference = 'FR-' + office + '-' + str(int(amount))": "reference = __import__('os').getcwd()"},
+    )
     with pytest.raises(InvalidDiagram) as refused:
         publish(world, hostile)
     [problem] = refused.value.problems
@@ -77,8 +78,9 @@ def test_a_diagram_with_a_hostile_script_is_refused_and_nothing_is_published(wor
     assert version_count(world) == 0
 
 
-@pytest.mark.parametrize("condition", ["open('/etc/passwd').read() != ''", "eval('1') == 1",
-                                       "decision.__class__ == str"])
+@pytest.mark.parametrize(
+    "condition", ["open('/etc/passwd').read() != ''", "eval('1') == 1", "decision.__class__ == str"]
+)
 def test_a_hostile_gateway_condition_is_refused(world, condition):
     hostile = diagram("funding_review.bpmn", **{"decision == 'return'": condition})
     with pytest.raises(InvalidDiagram) as refused:

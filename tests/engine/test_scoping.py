@@ -1,4 +1,5 @@
 """Lanes are roles, scoped by office: who sees and who acts on a task or an instance."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,8 +54,9 @@ def test_headquarters_roles_see_every_office(world, funding_review):
 
 
 def test_a_claimed_task_leaves_the_other_candidates_inbox_until_released(world, funding_review):
-    colleague = users.add_user(world.uow(), "second.drafter@hti.example", name="Second drafter",
-                               office="HTI", roles=["Project Developer"])
+    colleague = users.add_user(
+        world.uow(), "second.drafter@hti.example", name="Second drafter", office="HTI", roles=["Project Developer"]
+    )
     instance = start(world)
     draft = only_task(world, PD_HTI, instance.id)
     assert only_task(world, "second.drafter@hti.example", instance.id).id == draft.id
@@ -72,4 +74,7 @@ def test_a_claimed_task_leaves_the_other_candidates_inbox_until_released(world, 
     tasks.complete_task(world.uow(), colleague, draft.id, DRAFT)
     events = instances.get_instance(world.uow(), colleague, instance.id).events
     assert [(e.kind, e.actor_id) for e in events][1:] == [
-        ("claimed", world.user(PD_HTI)), ("released", world.user(PD_HTI)), ("completed_task", colleague)]
+        ("claimed", world.user(PD_HTI)),
+        ("released", world.user(PD_HTI)),
+        ("completed_task", colleague),
+    ]

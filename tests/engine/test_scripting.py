@@ -1,4 +1,5 @@
 """Restricted scripts and expressions: what runs, what is refused, and that refusals leave no trace."""
+
 import sys
 import time
 from xml.sax.saxutils import escape
@@ -19,7 +20,9 @@ HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def script_diagram(script: str) -> str:
-    return HEADER + f"""
+    return (
+        HEADER
+        + f"""
   <bpmn:process id="proc" isExecutable="true">
     <bpmn:startEvent id="start"/>
     <bpmn:sequenceFlow id="to_script" sourceRef="start" targetRef="compute"/>
@@ -28,11 +31,14 @@ def script_diagram(script: str) -> str:
     <bpmn:endEvent id="end"/>
   </bpmn:process>
 </bpmn:definitions>"""
+    )
 
 
 def gateway_diagram(setup: str, condition: str) -> str:
     """Start, a script setting up data, then a gateway: `condition` leads to "high", the default to "low"."""
-    return HEADER + f"""
+    return (
+        HEADER
+        + f"""
   <bpmn:process id="proc" isExecutable="true">
     <bpmn:startEvent id="start"/>
     <bpmn:sequenceFlow id="to_setup" sourceRef="start" targetRef="setup"/>
@@ -50,6 +56,7 @@ def gateway_diagram(setup: str, condition: str) -> str:
     <bpmn:endEvent id="end"/>
   </bpmn:process>
 </bpmn:definitions>"""
+    )
 
 
 def run(diagram: str) -> BpmnWorkflow:
@@ -72,6 +79,7 @@ def short_time_limit(monkeypatch):
 
 
 # --- What works ---------------------------------------------------------------------------------
+
 
 def test_script_task_writes_new_and_changed_variables_back_to_task_data():
     script = """
@@ -104,22 +112,25 @@ def test_gateway_condition_picks_the_matching_branch():
     assert run(gateway_diagram("amount = 60000\nlevel = 'L2'", condition)).data["route"] == "low"
 
 
-@pytest.mark.parametrize("expression, expected", [
-    ("amount > 50000 and level == 'L3'", True),
-    ("name.upper()", "ANN"),
-    ("order.get('qty', 0) * 2", 6),
-    ("order['qty'] in [1, 2, 3]", True),
-    ("sum(x * x for x in range(4))", 14),
-    ("[k for k, v in order.items() if v]", ["qty"]),
-    ("max(1, 2) + min([3, 4]) + abs(-1) + round(2.4) + len('ab')", 10),
-    ("isinstance(amount, int) and bool(1) and int('2') == 2 and float('1.5') == 1.5", True),
-    ("any([0, 1]) and all([1, 1]) and list(zip([1], [2])) == [(1, 2)]", True),
-    ("dict(a=1) == {'a': 1} and set([1]) == {1} and tuple([1]) == (1,)", True),
-    ("list(enumerate('ab'))", [(0, "a"), (1, "b")]),
-    ("2 ** 10 + 9 ** 0.5", 1027.0),
-    ("(lambda n: n + 1)(1)", 2),
-    ("\n    amount >= 1\n  ", True),
-])
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("amount > 50000 and level == 'L3'", True),
+        ("name.upper()", "ANN"),
+        ("order.get('qty', 0) * 2", 6),
+        ("order['qty'] in [1, 2, 3]", True),
+        ("sum(x * x for x in range(4))", 14),
+        ("[k for k, v in order.items() if v]", ["qty"]),
+        ("max(1, 2) + min([3, 4]) + abs(-1) + round(2.4) + len('ab')", 10),
+        ("isinstance(amount, int) and bool(1) and int('2') == 2 and float('1.5') == 1.5", True),
+        ("any([0, 1]) and all([1, 1]) and list(zip([1], [2])) == [(1, 2)]", True),
+        ("dict(a=1) == {'a': 1} and set([1]) == {1} and tuple([1]) == (1,)", True),
+        ("list(enumerate('ab'))", [(0, "a"), (1, "b")]),
+        ("2 ** 10 + 9 ** 0.5", 1027.0),
+        ("(lambda n: n + 1)(1)", 2),
+        ("\n    amount >= 1\n  ", True),
+    ],
+)
 def test_allowed_expressions_evaluate(expression, expected):
     context = {"amount": 60000, "level": "L3", "name": "ann", "order": {"qty": 3}}
     assert check_expression(expression) is None
@@ -142,6 +153,7 @@ def test_evaluating_a_common_condition_is_cheap():
 
 
 # --- What is refused, in a real workflow, without side effects -------------------------------------
+
 
 def test_script_cannot_import_os(tmp_path):
     marker = tmp_path / "marker"
@@ -178,14 +190,17 @@ def test_script_cannot_open_files(tmp_path):
     assert not target.exists()
 
 
-@pytest.mark.parametrize("script, message", [
-    ("x = ().__class__.__bases__[0].__subclasses__()", 'names starting with "_" are not allowed'),
-    ("x = eval('1+1')", "Eval calls are not allowed"),
-    ("exec('x=1')", "Exec calls are not allowed"),
-    ("x = getattr(items, '__class__')", '"getattr" is not allowed'),
-    ("while True:\n    pass", "while loops are not allowed"),
-    ("x = 10**10**10", '"**" is only allowed with a constant'),
-])
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ("x = ().__class__.__bases__[0].__subclasses__()", 'names starting with "_" are not allowed'),
+        ("x = eval('1+1')", "Eval calls are not allowed"),
+        ("exec('x=1')", "Exec calls are not allowed"),
+        ("x = getattr(items, '__class__')", '"getattr" is not allowed'),
+        ("while True:\n    pass", "while loops are not allowed"),
+        ("x = 10**10**10", '"**" is only allowed with a constant'),
+    ],
+)
 def test_script_escape_is_refused_before_running(script, message):
     error = refusal(script_diagram(f"items = []\n{script}"))
     assert message in str(error)
@@ -198,8 +213,9 @@ def test_script_cannot_build_a_huge_range():
 
 def test_script_is_stopped_after_the_time_limit(short_time_limit):
     started = time.perf_counter()
-    error = refusal(script_diagram(
-        "partial = 1\nfor x in [i * j for i in range(10000) for j in range(10000)]:\n    pass"))
+    error = refusal(
+        script_diagram("partial = 1\nfor x in [i * j for i in range(10000) for j in range(10000)]:\n    pass")
+    )
     assert "the script took longer than 0.2 s" in str(error)
     assert time.perf_counter() - started < 2
     assert error.task.data == {}  # nothing written back, not even the first line's variable
@@ -281,33 +297,39 @@ def test_refused_expression_raises_script_refused_at_run_time(expression, messag
         RestrictedEnvironment().evaluate(expression, {"x": 1, "n": 2, "amount": 1})
 
 
-@pytest.mark.parametrize("script, message", [
-    ("import os", "import is not allowed (line 1)"),
-    ("x = 1\nfrom os import path", "import is not allowed (line 2)"),
-    ("while True:\n    pass", "while loops are not allowed"),
-    ("try:\n    x = 1\nexcept Exception:\n    pass", "try/except is not allowed"),
-    ("class A:\n    pass", "class definitions are not allowed"),
-    ("x = 2\nx **= 100", '"**" is only allowed with a constant of at most 64 on its right (line 2)'),
-    ("def f(_secret):\n    return 1", 'names starting with "_" are not allowed: _secret'),
-    ("def _helper():\n    return 1", 'names starting with "_" are not allowed: _helper'),
-    ("print('hi')", '"print" is not allowed'),
-    ("async def f():\n    pass", "AsyncFunctionDef statements are not allowed"),
-    ("x = (", "syntax error: '(' was never closed (line 1)"),
-])
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ("import os", "import is not allowed (line 1)"),
+        ("x = 1\nfrom os import path", "import is not allowed (line 2)"),
+        ("while True:\n    pass", "while loops are not allowed"),
+        ("try:\n    x = 1\nexcept Exception:\n    pass", "try/except is not allowed"),
+        ("class A:\n    pass", "class definitions are not allowed"),
+        ("x = 2\nx **= 100", '"**" is only allowed with a constant of at most 64 on its right (line 2)'),
+        ("def f(_secret):\n    return 1", 'names starting with "_" are not allowed: _secret'),
+        ("def _helper():\n    return 1", 'names starting with "_" are not allowed: _helper'),
+        ("print('hi')", '"print" is not allowed'),
+        ("async def f():\n    pass", "AsyncFunctionDef statements are not allowed"),
+        ("x = (", "syntax error: '(' was never closed (line 1)"),
+    ],
+)
 def test_check_script_refuses(script, message):
     assert message in check_script(script)
 
 
-@pytest.mark.parametrize("script", [
-    "total = 0\nfor i in range(10):\n    total += i",
-    "def double(n):\n    return n * 2\ny = double(2)",
-    "names = [n.strip().lower() for n in raw.split(',')]",
-    "order['qty'] = order.get('qty', 0) + 1",
-    "a, b = 1, 2\nc = {k: v for k, v in {'x': 1}.items()}",
-    "x = 3 ** 2\nx **= 2\nif x > 10:\n    y = 'big'\nelse:\n    y = 'small'",
-    "_ = 1",
-    "raise ValueError('amount must be positive')",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "total = 0\nfor i in range(10):\n    total += i",
+        "def double(n):\n    return n * 2\ny = double(2)",
+        "names = [n.strip().lower() for n in raw.split(',')]",
+        "order['qty'] = order.get('qty', 0) + 1",
+        "a, b = 1, 2\nc = {k: v for k, v in {'x': 1}.items()}",
+        "x = 3 ** 2\nx **= 2\nif x > 10:\n    y = 'big'\nelse:\n    y = 'small'",
+        "_ = 1",
+        "raise ValueError('amount must be positive')",
+    ],
+)
 def test_check_script_allows(script):
     assert check_script(script) is None
 

@@ -1,5 +1,6 @@
 """SLA emails end to end: timers fire on an injected clock, the outbox sends to a real SMTP
 server, and who receives what is decided by the diagram (lanes and notifyRoles)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,19 +18,25 @@ from tests.smtp import smtp_server  # noqa: F401
 DIRECTOR = "regional-director@ro-americas.demo"
 APPROVER = "mefm-approver@hq.demo"
 NOTIFY = {
-    '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">':
-        '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">'
-        '<bpmn:extensionElements><spiffworkflow:properties>'
-        '<spiffworkflow:property name="notifyRoles" value="Regional Director, MEFM Approver"/>'
-        '</spiffworkflow:properties></bpmn:extensionElements>',
+    '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">': '<bpmn:boundaryEvent id="escalate_review" name="48 hours without a review" attachedToRef="review">'
+    "<bpmn:extensionElements><spiffworkflow:properties>"
+    '<spiffworkflow:property name="notifyRoles" value="Regional Director, MEFM Approver"/>'
+    "</spiffworkflow:properties></bpmn:extensionElements>",
 }
 
 
 @pytest.fixture
 def mailbox(world, smtp_server):  # noqa: F811
     """Flushes the outbox at the world's clock and returns (kind-ish subject, recipient) pairs sent since the last call."""
-    settings = MailSettings(host="127.0.0.1", port=smtp_server.port, user=None, password=None, starttls=False,
-                            sender="doeflow@test.example", base_url="https://doeflow.test")
+    settings = MailSettings(
+        host="127.0.0.1",
+        port=smtp_server.port,
+        user=None,
+        password=None,
+        starttls=False,
+        sender="doeflow@test.example",
+        base_url="https://doeflow.test",
+    )
     seen = 0
 
     def new_mail():
@@ -60,8 +67,12 @@ def test_reminder_at_24_hours_and_escalation_at_48_reach_the_right_people_once(w
     assert mailbox() == []
 
     tick_at(world, hours=48, seconds=1)
-    assert mailbox() == [(EFP, "Escalation"), (APPROVER, "Escalation"), (DIRECTOR, "Escalation"),
-                         (DIRECTOR, "Task assigned")]
+    assert mailbox() == [
+        (EFP, "Escalation"),
+        (APPROVER, "Escalation"),
+        (DIRECTOR, "Escalation"),
+        (DIRECTOR, "Task assigned"),
+    ]
     tick_at(world, hours=72)
     assert mailbox() == []
     ids = smtp_server.message_ids()
@@ -83,8 +94,12 @@ def test_work_returned_for_revision_tells_the_drafter_so(world, mailbox):
     publish(world, diagram("funding_review_sla.bpmn"))
     instance = start_review(world)
     mailbox()
-    tasks.complete_task(world.uow(), world.user(EFP), only_task(world, EFP, instance.id).id,
-                        {"decision": "return", "comments": "add the shelter line"})
+    tasks.complete_task(
+        world.uow(),
+        world.user(EFP),
+        only_task(world, EFP, instance.id).id,
+        {"decision": "return", "comments": "add the shelter line"},
+    )
     assert mailbox() == [(PD_HTI, "Returned for revision")]
 
 

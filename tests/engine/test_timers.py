@@ -1,4 +1,5 @@
 """Durable timers: mirrored with due times, fired exactly once by the tick, time injected."""
+
 from __future__ import annotations
 
 import threading
@@ -24,15 +25,22 @@ def start_review(world, process="funding_review_sla"):
 
 def timer_rows(world, instance_id):
     with world.db.unit_of_work(write=False) as uow:
-        return [(t.element_id, t.state, t.due_at - T0, t.interrupting)
-                for t in uow.session.scalars(select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at))]
+        return [
+            (t.element_id, t.state, t.due_at - T0, t.interrupting)
+            for t in uow.session.scalars(select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at))
+        ]
 
 
 def fired_events(world, instance_id):
     with world.db.unit_of_work(write=False) as uow:
-        return [(e.data["element_id"], e.outcome) for e in uow.session.scalars(
-            select(AuditEvent).where(AuditEvent.instance_id == instance_id, AuditEvent.kind == "timer_fired")
-            .order_by(AuditEvent.id))]
+        return [
+            (e.data["element_id"], e.outcome)
+            for e in uow.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.instance_id == instance_id, AuditEvent.kind == "timer_fired")
+                .order_by(AuditEvent.id)
+            )
+        ]
 
 
 def tick_at(world, **delta):
@@ -99,9 +107,16 @@ def test_timers_due_while_everything_was_down_fire_once_at_the_next_tick(world):
 
 
 def test_a_missed_reminder_cycle_fires_once_not_once_per_missed_interval(world):
-    publish(world, diagram("funding_review_sla.bpmn", **{
-        "<bpmn:timeDuration>PT24H</bpmn:timeDuration>": "<bpmn:timeCycle>R/PT24H</bpmn:timeCycle>",
-        "<bpmn:timeDuration>PT48H</bpmn:timeDuration>": "<bpmn:timeDuration>P30D</bpmn:timeDuration>"}))
+    publish(
+        world,
+        diagram(
+            "funding_review_sla.bpmn",
+            **{
+                "<bpmn:timeDuration>PT24H</bpmn:timeDuration>": "<bpmn:timeCycle>R/PT24H</bpmn:timeCycle>",
+                "<bpmn:timeDuration>PT48H</bpmn:timeDuration>": "<bpmn:timeDuration>P30D</bpmn:timeDuration>",
+            },
+        ),
+    )
     instance = start_review(world)
     assert tick_at(world, hours=24, seconds=1).fired == 1
     assert tick_at(world, hours=96, seconds=1).fired == 1  # three intervals passed unseen
@@ -153,8 +168,13 @@ def test_a_task_completed_after_its_reminder_was_due_records_the_reminder_once(w
 
 
 def test_the_ticker_wakes_at_the_earliest_due_time_not_at_a_slow_poll(world):
-    publish(world, diagram("funding_review_sla.bpmn", **{
-        "<bpmn:timeDuration>PT24H</bpmn:timeDuration>": "<bpmn:timeDuration>PT0.3S</bpmn:timeDuration>"}))
+    publish(
+        world,
+        diagram(
+            "funding_review_sla.bpmn",
+            **{"<bpmn:timeDuration>PT24H</bpmn:timeDuration>": "<bpmn:timeDuration>PT0.3S</bpmn:timeDuration>"},
+        ),
+    )
     idle = ticker.Ticker(world.db, clock=world.clock, max_sleep=1.0)
     assert idle.run_once() == T0 + timedelta(seconds=1.0)  # nothing pending: the poll bound
 

@@ -1,4 +1,5 @@
 """Fixtures for the web layer: the Flask app on a test database, and its CLI runner."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,11 +1,11 @@
 """The `flask --app wsgi` commands of DESIGN section 5, run as a user runs them."""
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import func, select
 
 from engine import users
@@ -40,8 +40,18 @@ def test_demo_load_is_refused_in_production(app, cli):
 
 
 def test_users_add_reads_the_password_from_stdin_and_the_user_can_log_in(app, cli):
-    result = cli("users", "add", "ana.perez@hti.example", "--name", "Ana Pérez", "--office", "HTI",
-                 "--roles", "Project Developer,Chief of Mission", input="correct horse battery\n")
+    result = cli(
+        "users",
+        "add",
+        "ana.perez@hti.example",
+        "--name",
+        "Ana Pérez",
+        "--office",
+        "HTI",
+        "--roles",
+        "Project Developer,Chief of Mission",
+        input="correct horse battery\n",
+    )
     assert result.exit_code == 0, result.output
     db = app.extensions["doeflow.db"]
     assert users.authenticate(db.unit_of_work(), "ana.perez@hti.example", "correct horse battery") is not None
@@ -49,8 +59,18 @@ def test_users_add_reads_the_password_from_stdin_and_the_user_can_log_in(app, cl
 
 
 def test_users_add_refuses_a_role_held_in_another_kind_of_office(cli):
-    result = cli("users", "add", "x@hti.example", "--name", "X", "--office", "HTI",
-                 "--roles", "Regional Director", input="long enough password\n")
+    result = cli(
+        "users",
+        "add",
+        "x@hti.example",
+        "--name",
+        "X",
+        "--office",
+        "HTI",
+        "--roles",
+        "Regional Director",
+        input="long enough password\n",
+    )
     assert result.exit_code == 1 and "regional office" in result.stderr
 
 
@@ -140,6 +160,7 @@ def test_timers_tick_at_fires_what_is_due_at_that_instant(app, cli):
     assert result.exit_code == 0 and result.output.startswith("2 timer(s) fired"), result.output
     db = app.extensions["doeflow.db"]
     from engine.models import ProcessInstance
+
     with db.unit_of_work(write=False) as uow:
         assert uow.session.get(ProcessInstance, instance.id).sla_breached
 
@@ -151,9 +172,14 @@ def test_timers_tick_at_needs_a_time_zone(app, cli):
 
 
 BROKEN = {
-    "malformed XML": ('<bpmn:endEvent id="end_approved" name="Funds approved">', '<bpmn:endEvent id="end_approved" name="Funds approved"'),
-    "unknown element": ('<bpmn:endEvent id="end_rejected" name="Request rejected">',
-                        '<bpmn:finishLine id="end_rejected" name="Request rejected"/><bpmn:endEvent id="end_x">'),
+    "malformed XML": (
+        '<bpmn:endEvent id="end_approved" name="Funds approved">',
+        '<bpmn:endEvent id="end_approved" name="Funds approved"',
+    ),
+    "unknown element": (
+        '<bpmn:endEvent id="end_rejected" name="Request rejected">',
+        '<bpmn:finishLine id="end_rejected" name="Request rejected"/><bpmn:endEvent id="end_x">',
+    ),
     "missing target": ('targetRef="review"', 'targetRef="nowhere"'),
     "duplicate id": ('<bpmn:userTask id="approve"', '<bpmn:userTask id="review"'),
 }
@@ -181,8 +207,10 @@ def test_mail_flush_sends_what_the_outbox_holds_once(app, cli, smtp_server):  # 
     _waiting_review(app, cli)  # the drafter's and then the reviewer's "task assigned"
     first = cli("mail", "flush")
     assert first.exit_code == 0 and first.output.startswith("2 sent, 0 to retry later, 0 dead"), first.output
-    assert sorted(r.to for r in smtp_server.received) == ["emergency-focal-point@ro-americas.demo",
-                                                         "project-developer@hti.demo"]
+    assert sorted(r.to for r in smtp_server.received) == [
+        "emergency-focal-point@ro-americas.demo",
+        "project-developer@hti.demo",
+    ]
     again = cli("mail", "flush")
     assert again.output.startswith("0 sent") and len(smtp_server.received) == 2
 

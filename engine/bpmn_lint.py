@@ -364,6 +364,10 @@ def expressions(tree: etree._ElementTree) -> Iterator[Finding]:
                 yield from refused(owner, holder, check_expression, human(tag))
     for definition in bpmn(tree, "timerEventDefinition"):
         yield from _timer(definition, check_expression)
+    for holder in tree.xpath("//spiffworkflow:messagePayload", namespaces=NS):
+        if (holder.text or "").strip():
+            owner = next((a for a in holder.iterancestors() if a.get("id") is not None), holder)
+            yield from refused(owner, holder, check_expression, "message payload")
 
 
 def _timer(definition: etree._Element, check_expression: Callable[[str], str | None]) -> Iterator[Finding]:

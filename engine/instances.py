@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forms.validation import field_errors
 
-from . import audit, bpmn, definitions, org, runtime
+from . import audit, bpmn, definitions, messages, org, runtime
 from .errors import InvalidData, NotFound, PermissionDenied
 from .models import AuditEvent, HumanTask, Office, ProcessInstance, User
 from .uow import UnitOfWork
@@ -18,7 +18,7 @@ from .views import EventView, InstanceView, TaskView
 
 def start_event(loaded: definitions.LoadedVersion):
     """The process's none start event (the one a person starts), or None."""
-    for spec in loaded.spec.start.outputs:
+    for spec in messages.start_events(loaded.spec):
         if isinstance(getattr(spec, "event_definition", None), NoneEventDefinition):
             return spec
     return None
@@ -78,13 +78,14 @@ def start_instance(
         session.flush()
         audit.record(uow, instance.id, "started", actor_id=actor.id, data=data or None)
         runtime.advance(workflow, now)
-        runtime.persist(uow, instance, workflow)
+        changes = runtime.persist(uow, instance, workflow)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
         session.flush()
         view = instance_view(uow, instance, workflow)
         uow.commit()
-        return view
+    messages.deliver_after_commit(uow, changes.to_deliver)
+    return view
 
 
 def _title(data: dict[str, Any]) -> str | None:
@@ -129,3 +130,42 @@ def instance_view(uow: UnitOfWork, instance: ProcessInstance, workflow) -> Insta
         events=[EventView.of(event, name) for event, name in rows],
         data=data,
     )
+
+
+def start_from_message(
+    uow: UnitOfWork,
+    version,
+    loaded: definitions.LoadedVersion,
+    office_code: str,
+    name: str,
+    payload: dict[str, Any],
+    *,
+    started_by: int | None,
+) -> int:
+    """A new instance begun by a message (inside the delivering unit of work); returns its id."""
+    office = uow.session.get(Office, office_code)
+    now = uow.now()
+    instance = ProcessInstance(
+        process_version_id=version.id,
+        process_version=version,
+        process_id=version.process_id,
+        office_code=office_code,
+        title=(_title(payload) or f"{version.name} – {office.name}")[:300],
+        status="running",
+        state="",
+        started_by_id=started_by,
+        started_at=now,
+        updated_at=now,
+    )
+    uow.session.add(instance)
+    uow.session.flush()
+    workflow = runtime.new_workflow(loaded)
+    workflow.task_tree.set_data(office=office_code)
+    with runtime.failures_as_process_errors():
+        messages.begin_with_message(workflow, name, payload)
+    audit.record(uow, instance.id, "started", outcome=f"message {name}", data=payload or None)
+    runtime.advance(workflow, now)
+    runtime.persist(uow, instance, workflow)
+    if instance.status == "completed":
+        audit.record(uow, instance.id, "completed")
+    return instance.id

@@ -203,3 +203,34 @@ class Timer(Base):
     fired_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(Base):
+    """A message thrown by an instance to other processes, kept until delivered (never dropped)."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_state", "state", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, unmatched
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message (a catch event), with the value it correlates on."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_subscription_name", "name", "correlation_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str | None] = mapped_column(String(200))
+    correlation_value: Mapped[str | None] = mapped_column(String(500))

@@ -15,7 +15,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from . import bpmn, mail, org, state, timers
+from . import bpmn, mail, messages, org, state, timers
 from .definitions import LoadedVersion
 from .errors import ProcessFailure, ScriptRefused
 from .models import HumanTask, Office, ProcessInstance
@@ -146,6 +146,7 @@ class Changes:
 
     opened: list[HumanTask]
     timers: timers.TimerChanges
+    to_deliver: list  # engine.models.Message rows thrown or woken, delivered after the commit
 
 
 def persist(
@@ -156,9 +157,11 @@ def persist(
     save(uow, instance, workflow)
     timer_changes = timers.sync_timers(uow, instance, workflow)
     opened = sync_human_tasks(uow, instance, workflow)
+    to_deliver = messages.record_thrown(uow, instance, workflow)
+    to_deliver += messages.sync_subscriptions(uow, instance, workflow)
     mail.queue_for_opened_tasks(uow, instance, opened, returned_by=returned_by)
     mail.queue_for_fired_timers(uow, instance, workflow, timer_changes.fired)
-    return Changes(opened, timer_changes)
+    return Changes(opened, timer_changes, to_deliver)
 
 
 def save(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, false, or_, select, tuple_
 
 from forms.validation import field_errors
 
-from . import audit, definitions, mail, org, runtime
+from . import audit, definitions, mail, messages, org, runtime
 from .errors import Conflict, InvalidData, NotFound, PermissionDenied
 from .instances import instance_view
 from .models import HumanTask, ProcessInstance, User
@@ -121,13 +121,14 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
             uow, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
         )
         returned = data.get("decision") in mail.RETURN_DECISIONS
-        runtime.persist(uow, instance, workflow, returned_by=actor.name if returned else None)
+        changes = runtime.persist(uow, instance, workflow, returned_by=actor.name if returned else None)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
         session.flush()
         view = instance_view(uow, instance, workflow)
         uow.commit()
-        return view
+    messages.deliver_after_commit(uow, changes.to_deliver)
+    return view
 
 
 def _outcome(data: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import inspect, select
 
 from . import clock as clocks
-from . import definitions, runtime, timers
+from . import definitions, messages, runtime, timers
 from .errors import ProcessFailure
 from .models import ProcessInstance, Timer
 from .uow import Database
@@ -92,7 +92,7 @@ def tick(
     while True:
         claimed = timers.claim_due(database, clock, owner, limit=batch, lease_seconds=lease_seconds)
         if not claimed:
-            return result
+            break
         for timer_id in claimed:
             try:
                 fired = fire_timer(database, clock, timer_id, owner)
@@ -103,7 +103,10 @@ def tick(
                 _record_failure(database, clock, timer_id, error)
                 result.failed += 1
         if len(claimed) < batch:
-            return result
+            break
+    # Messages the fired timers threw, and any a crash left pending.
+    messages.deliver_pending(database, clock)
+    return result
 
 
 class Ticker:

@@ -23,6 +23,18 @@ from .uow import UnitOfWork
 # Decisions that send work back to whoever prepared it.
 RETURN_DECISIONS = frozenset({"return", "returned", "revision_required", "return_with_comments"})
 NOTIFY_PROPERTY = "notifyRoles"
+# Fields that carry a task's outcome: `decision`, `outcome`, `recommendation`, or any `*_decision`
+# / `*_recommendation` (e.g. `regional_recommendation`).
+OUTCOME_NAMES = ("decision", "outcome", "recommendation")
+
+
+def is_outcome_field(name: str) -> bool:
+    return name in OUTCOME_NAMES or name.endswith(("_decision", "_recommendation"))
+
+
+def sends_back(data: dict) -> bool:
+    """Did this submission send the work back for revision?"""
+    return any(is_outcome_field(name) and value in RETURN_DECISIONS for name, value in data.items())
 
 
 def queue_for_opened_tasks(

@@ -7,7 +7,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, false, or_, select, tuple_
 
-from forms.validation import field_errors
+from forms.validation import editable, field_errors
 
 from . import audit, definitions, mail, messages, org, runtime
 from .errors import Conflict, InvalidData, NotFound, PermissionDenied
@@ -15,9 +15,6 @@ from .instances import instance_view
 from .models import HumanTask, ProcessInstance, User
 from .uow import UnitOfWork
 from .views import InstanceView, TaskView
-
-# Data fields whose value is recorded as the outcome of a task in the audit timeline.
-OUTCOME_FIELDS = ("decision", "outcome", "recommendation")
 
 
 def inbox(uow: UnitOfWork, actor_id: int, *, limit: int = 500) -> list[TaskView]:
@@ -105,7 +102,9 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
             raise PermissionDenied(f"this task is for {task.lane} in {task.candidate_office}")
 
         loaded = definitions.load_version(instance.process_version)
-        errors = field_errors(loaded.form(task.form_key), data)
+        form = loaded.form(task.form_key)
+        data = editable(form, data)
+        errors = field_errors(form, data)
         if errors:
             raise InvalidData("the form has errors", errors)
 
@@ -120,7 +119,7 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
         audit.record(
             uow, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
         )
-        returned = data.get("decision") in mail.RETURN_DECISIONS
+        returned = mail.sends_back(data)
         changes = runtime.persist(uow, instance, workflow, returned_by=actor.name if returned else None)
         if instance.status == "completed":
             audit.record(uow, instance.id, "completed")
@@ -132,9 +131,9 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
 
 
 def _outcome(data: dict[str, Any]) -> str | None:
-    for name in OUTCOME_FIELDS:
-        if isinstance(data.get(name), (str, int, float, bool)):
-            return str(data[name])[:200]
+    for name, value in data.items():
+        if mail.is_outcome_field(name) and isinstance(value, (str, int, float, bool)):
+            return str(value)[:200]
     return None
 
 

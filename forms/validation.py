@@ -23,6 +23,19 @@ def check_schema(schema: Any) -> str | None:
     return None
 
 
+def editable(schema: dict | None, data: Any) -> Any:
+    """The submitted data without the fields the form shows read-only (`x-readonly`): those come
+    from the process, and a submission must not change them."""
+    if not isinstance(schema, dict) or not isinstance(data, dict):
+        return data
+    readonly = {
+        name
+        for name, spec in (schema.get("properties") or {}).items()
+        if isinstance(spec, dict) and spec.get("x-readonly")
+    }
+    return {name: value for name, value in data.items() if name not in readonly}
+
+
 def field_errors(schema: dict | None, data: Any) -> dict[str, str]:
     """Map of field path (`budget.0.amount`, or `` for the whole form) to a message; empty if valid."""
     if not isinstance(data, dict):

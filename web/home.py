@@ -15,7 +15,10 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index():
     with database(current_app).unit_of_work(write=False) as uow:
-        versions = definitions.latest_versions(uow)
+        versions = [
+            {"name": v.name, "process_id": v.process_id, "version": v.version, "published_at": v.published_at}
+            for v in definitions.latest_versions(uow)
+        ]
     return render_template("home.html", versions=versions)
 
 

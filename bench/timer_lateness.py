@@ -42,8 +42,12 @@ def main() -> None:
         with database.unit_of_work(write=False) as uow:
             drafter = uow.session.scalar(select(User.id).where(User.email == "project-developer@hti.demo"))
 
-        # Instances whose reminders fall due 3 s to 15 s from now, started "in the past" by clock.
-        base = datetime.now(timezone.utc) + timedelta(seconds=3)
+        # Instances whose reminders fall due over 12 s, starting once all of them exist: the
+        # clock of each start is set back so that its reminder falls due at its chosen instant.
+        probe = time.monotonic()
+        instances.start_instance(database.unit_of_work(), drafter, "funding_review_sla", "HTI")
+        per_instance = time.monotonic() - probe
+        base = datetime.now(timezone.utc) + timedelta(seconds=3 + 4 * per_instance * args.due)
         setup_started = time.monotonic()
         for i in range(args.due):
             due = base + timedelta(seconds=12 * i / args.due)
@@ -82,7 +86,8 @@ def main() -> None:
 
         ticker = Ticker(database, max_sleep=1.0)
         ticker.start()
-        deadline = time.monotonic() + 60
+        last_due = base + timedelta(seconds=12)
+        deadline = time.monotonic() + max(0.0, (last_due - datetime.now(timezone.utc)).total_seconds()) + 10
         while time.monotonic() < deadline:
             with database.unit_of_work(write=False) as uow:
                 pending = uow.session.scalar(

@@ -106,6 +106,18 @@ def sync_subscriptions(uow: UnitOfWork, instance: ProcessInstance, workflow: Bpm
     return woken
 
 
+def send(uow: UnitOfWork, name: str, payload: dict[str, Any]) -> int:
+    """Post a message from outside the instances (an integration, an administrator, a test): it is
+    stored and delivered exactly as a thrown one. Returns its id."""
+    with uow:
+        message = Message(name=name, payload=_json_safe(payload), state="pending", created_at=uow.now())
+        uow.session.add(message)
+        uow.commit()
+        message_id = message.id
+    deliver_after_commit(uow, [message])
+    return message_id
+
+
 def _matches(subscription: MessageSubscription, message: Message) -> bool:
     if subscription.correlation_key is None:
         return True

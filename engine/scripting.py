@@ -238,12 +238,22 @@ def _run(code: CodeType, namespace: dict[str, Any], what: str) -> Any:
         sys.settrace(previous)
 
 
+def _optional(namespace: dict[str, Any], name: str, default: Any = None) -> Any:
+    """`get(name, default)` in a script or condition: the value of a variable that may not be set."""
+    if not isinstance(name, str) or _is_private(name):
+        raise NameError(f"get() takes the name of a variable, not {name!r}")
+    value = namespace.get(name, default)
+    return default if callable(value) else value
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """Runs expressions and scripts restricted, with task data as their variables."""
 
     def _namespace(self, context: dict[str, Any], external_context: dict[str, Any] | None) -> dict[str, Any]:
         # Guards go last so task data can never replace them.
-        return {**self.globals, **(external_context or {}), **context, **_GUARDS}
+        namespace = {**self.globals, **(external_context or {}), **context, **_GUARDS}
+        namespace["get"] = functools.partial(_optional, namespace)
+        return namespace
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         return _run(_code(expression, "eval"), self._namespace(context, external_context), "expression")

@@ -14,11 +14,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, delete, select, text
 
-from engine import org, schema, users
+from engine import org, outbox, schema, users
 from engine.clock import FixedClock
 from engine.db import Base, normalize_url
 from engine.models import User
+from engine.outbox import MailSettings
 from engine.uow import Database
+from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test folder
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("DOEFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -127,6 +129,31 @@ class World:
 @pytest.fixture
 def world(db, clock) -> World:
     return World(db, clock)
+
+
+@pytest.fixture
+def mailbox(world, smtp_server):  # noqa: F811 - the fixture imported from tests.smtp
+    """Sends the outbox at the world's clock to a real SMTP server; each call returns the sorted
+    (recipient, subject before the colon) pairs received since the previous call."""
+    settings = MailSettings(
+        host="127.0.0.1",
+        port=smtp_server.port,
+        user=None,
+        password=None,
+        starttls=False,
+        sender="doeflow@test.example",
+        base_url="https://doeflow.test",
+    )
+    seen = 0
+
+    def new_mail() -> list[tuple[str, str]]:
+        nonlocal seen
+        outbox.flush(world.db, world.clock, settings, owner="test")
+        received = smtp_server.received[seen:]
+        seen = len(smtp_server.received)
+        return sorted((r.to, r.subject.split(":")[0]) for r in received)
+
+    return new_mail
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -26,7 +26,6 @@ from engine.clock import FixedClock
 from engine.models import AuditEvent, Timer, User
 from engine.outbox import OutboxEmail
 from tests.conftest import _migrated_database, _reset
-from tests.smtp import smtp_server  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / "tests" / "engine" / "diagrams" / "wait_with_reminder.bpmn"

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from engine import outbox, tasks, ticker
-from engine.outbox import MailSettings
+from engine import tasks, ticker
 from tests.conftest import T0
 from tests.engine.conftest import diagram, publish
 from tests.engine.test_instances import EFP, PD_HTI, only_task
 from tests.engine.test_timers import start_review
-from tests.smtp import smtp_server  # noqa: F401
 
 DIRECTOR = "regional-director@ro-americas.demo"
 APPROVER = "mefm-approver@hq.demo"
@@ -23,30 +19,6 @@ NOTIFY = {
     '<spiffworkflow:property name="notifyRoles" value="Regional Director, MEFM Approver"/>'
     "</spiffworkflow:properties></bpmn:extensionElements>",
 }
-
-
-@pytest.fixture
-def mailbox(world, smtp_server):  # noqa: F811
-    """Flushes the outbox at the world's clock and returns (kind-ish subject, recipient) pairs sent since the last call."""
-    settings = MailSettings(
-        host="127.0.0.1",
-        port=smtp_server.port,
-        user=None,
-        password=None,
-        starttls=False,
-        sender="doeflow@test.example",
-        base_url="https://doeflow.test",
-    )
-    seen = 0
-
-    def new_mail():
-        nonlocal seen
-        outbox.flush(world.db, world.clock, settings, owner="test")
-        received = smtp_server.received[seen:]
-        seen = len(smtp_server.received)
-        return sorted((r.to, r.subject.split(":")[0]) for r in received)
-
-    return new_mail
 
 
 def tick_at(world, **delta):

@@ -1,5 +1,9 @@
 """Fixtures for the shipped processes: every diagram of workflows/bpmn published with the real forms,
-and the helpers a path test needs to act as the right person and move time."""
+and the helpers a path test needs to act as the right person and move time.
+
+The tests of this folder also measure which sequence flows of the shipped diagrams they take
+(tests/processes/flow_coverage.py). When the whole folder runs, the figure is printed, written to
+test-artifacts/flow-coverage.json, and a flow no test takes fails the run."""
 
 from __future__ import annotations
 
@@ -8,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions, outbox, tasks, ticker
-from engine.outbox import MailSettings
+from engine import definitions, runtime, tasks, ticker
 from engine.views import TaskView
-from tests.smtp import smtp_server  # noqa: F401 - the fixture `mailbox` needs
+from tests.processes.flow_coverage import FlowCoverage
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows" / "bpmn"
 FORMS = ROOT / "forms"
+HERE = Path(__file__).resolve().parent
+COVERAGE_REPORT = ROOT / "test-artifacts" / "flow-coverage.json"
+COVERAGE = FlowCoverage.of_diagrams(sorted(WORKFLOWS.glob("*.bpmn")))
 
 
 def shipped_files() -> dict[str, bytes]:
@@ -52,26 +58,59 @@ def tick_at(world, at: datetime):
     return ticker.tick(world.db, world.clock)
 
 
-@pytest.fixture
-def mailbox(world, smtp_server):  # noqa: F811
-    """Sends the outbox to a real SMTP server; each call returns the sorted (recipient, subject
-    before the colon) pairs received since the previous call."""
-    settings = MailSettings(
-        host="127.0.0.1",
-        port=smtp_server.port,
-        user=None,
-        password=None,
-        starttls=False,
-        sender="doeflow@test.example",
-        base_url="https://doeflow.test",
-    )
-    seen = 0
+# --- sequence-flow coverage ------------------------------------------------------------------------
 
-    def new_mail() -> list[tuple[str, str]]:
-        nonlocal seen
-        outbox.flush(world.db, world.clock, settings, owner="test")
-        received = smtp_server.received[seen:]
-        seen = len(smtp_server.received)
-        return sorted((r.to, r.subject.split(":")[0]) for r in received)
 
-    return new_mail
+@pytest.fixture(autouse=True, scope="session")
+def _record_flows():
+    """Every workflow a unit of work stores during these tests is walked for the flows it took."""
+    persist = runtime.persist
+
+    def recording(uow, instance, workflow, **options):
+        COVERAGE.record(workflow)
+        return persist(uow, instance, workflow, **options)
+
+    runtime.persist = recording
+    yield
+    runtime.persist = persist
+
+
+_deselected: list = []
+
+
+def pytest_deselected(items):
+    _deselected.extend(items)
+
+
+def _whole_folder_ran(session) -> bool:
+    files = {Path(item.path) for item in session.items}
+    wanted = set(HERE.glob("test_*.py"))
+    return bool(files & wanted) and wanted <= files and not any(Path(i.path) in wanted for i in _deselected)
+
+
+_checked: list[bool] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _whole_folder_ran(session) or exitstatus != 0:
+        return
+    _checked.append(True)
+    COVERAGE.write(COVERAGE_REPORT)
+    if COVERAGE.missing():
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not COVERAGE.taken:
+        return
+    report = COVERAGE.report()
+    terminalreporter.section("sequence-flow coverage of workflows/bpmn")
+    for name, entry in report["diagrams"].items():
+        terminalreporter.write_line(f"{name}: {entry['taken']}/{entry['flows']} flows taken")
+    terminalreporter.write_line(f"total: {report['taken']}/{report['flows']} = {report['percent']} %")
+    if not _checked:
+        terminalreporter.write_line("(a partial run: the check needs every test of tests/processes, passing)")
+        return
+    terminalreporter.write_line(f"report: {COVERAGE_REPORT.relative_to(ROOT)}")
+    for flow in COVERAGE.missing():
+        terminalreporter.write_line(f"NOT TAKEN: {flow.file}: {flow.id} ({flow.source} -> {flow.target})", red=True)

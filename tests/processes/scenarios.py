@@ -84,6 +84,14 @@ HAITI_HURRICANE = {
             "allocation_date": "2025-09-17",
         },
         "approval": {"approval_level": "director_doe_ddg", "approver_title": "Director DOE + DDG Operations"},
+        # The CERF RR grant of the same EPPE (cerf_application throws it when Finance records it).
+        "cerf_disbursement": {
+            "eppe_reference": "EPPE-HTI-2025-014",
+            "office": "HTI",
+            "disbursed_amount_usd": 1_200_000,
+            "cerf_project_code": "25-RR-IOM-031",
+            "disbursement_date": "2025-10-08",
+        },
     },
 }
 
@@ -234,6 +242,12 @@ GUATEMALA_FLOODS = {
             "allocation_date": "2025-10-06",
         },
         "approval": {"approval_level": "director_doe", "approver_title": "Director DOE (on PRD recommendation)"},
+        "mefm_repayment": {
+            "repaid_amount_usd": 150_000,
+            "repayment_date": "2025-12-12",
+            "repayment_source": "appeal",
+            "repayment_reference": "GTM Flash Appeal 2025, pledge 07",
+        },
     },
 }
 

@@ -12,13 +12,11 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine import bpmn, definitions, instances, org, outbox, tasks, ticker
+from engine import bpmn, definitions, instances, org, tasks, ticker
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.outbox import MailSettings
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
 from tests.conftest import T0
-from tests.smtp import smtp_server  # noqa: F401 - the fixture `sent_mail` needs
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / "workflows" / "bpmn" / "endorsement.bpmn"
@@ -118,31 +116,6 @@ def endorsement(world) -> int:
     return published.version
 
 
-@pytest.fixture
-def sent_mail(world, smtp_server):  # noqa: F811
-    """Flushes the outbox to a real SMTP server; each call returns the sorted (recipient, kind of
-    email) pairs sent since the previous call."""
-    settings = MailSettings(
-        host="127.0.0.1",
-        port=smtp_server.port,
-        user=None,
-        password=None,
-        starttls=False,
-        sender="doeflow@test.example",
-        base_url="https://doeflow.test",
-    )
-    seen = 0
-
-    def new_mail() -> list[tuple[str, str]]:
-        nonlocal seen
-        outbox.flush(world.db, world.clock, settings, owner="test")
-        received = smtp_server.received[seen:]
-        seen = len(smtp_server.received)
-        return sorted((r.to, r.subject.split(":")[0]) for r in received)
-
-    return new_mail
-
-
 def start(world, document: dict, office: str = "HTI", **changes):
     return instances.start_instance(
         world.uow(), world.user(project_developer(office)), PROCESS, office, {**document, **changes}
@@ -195,7 +168,7 @@ def fired_timers(world, instance_id: int) -> list[str]:
 
 
 def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_complete_is_routed(
-    world, endorsement, sent_mail
+    world, endorsement, mailbox
 ):
     pd = project_developer("PAN")
     instance = start(world, PANAMA_DARIEN, "PAN")
@@ -208,14 +181,14 @@ def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_co
         "endorsement_completeness",
     )
     assert screen.due_at is None  # the SLAs are on the reviews
-    assert sent_mail() == [(EFP, "Task assigned")]
+    assert mailbox() == [(EFP, "Task assigned")]
 
     missing = {"completeness_decision": "incomplete", "missing_items": "The budget lines of the health component."}
     returned = complete(world, EFP, instance.id, missing)
     back = task_of(world, pd, instance.id)
     assert [t.title for t in returned.tasks] == ["Complete the submission"]
     assert (back.lane, back.office, back.form_key) == ("Project Developer", "PAN", "endorsement_complete_submission")
-    assert [who for who, _ in sent_mail()] == [pd]
+    assert [who for who, _ in mailbox()] == [pd]
 
     complete(world, pd, instance.id, {"completion_notes": "Added the health budget lines (USD 410,000)."})
     assert titles(view(world, instance.id)) == ["Screen the submission for completeness"]
@@ -240,7 +213,7 @@ def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_co
         review = task_of(world, who, instance.id)
         assert (review.title, review.lane, review.office, review.form_key) == (title, lane, "PAN", form_key)
         assert review.due_at == T0 + timedelta(hours=96)  # L2: escalation at twice the 48-hour reminder
-    assert sent_mail() == sorted(
+    assert mailbox() == sorted(
         [
             (EFP, "Task assigned"),
             (EFP, "Task assigned"),
@@ -261,9 +234,9 @@ def test_a_concept_note_with_nothing_special_gets_the_technical_review_only(worl
     assert done.data["review_decisions"] == ["cleared"]
 
 
-def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquarters(world, endorsement, sent_mail):
+def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquarters(world, endorsement, mailbox):
     instance = screened(world, HAITI_PROPOSAL)
-    sent_mail()
+    mailbox()
     world.clock.advance(hours=5)
     complete(world, SPECIALIST, instance.id, {"thematic_decision": "cleared"})
     complete(
@@ -275,13 +248,13 @@ def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquar
             "donor_relations_comments": "Follow ECHO's visibility rules for the NFI kits.",
         },
     )
-    assert sent_mail() == []  # the Regional Director waits for the last review
+    assert mailbox() == []  # the Regional Director waits for the last review
     after_reviews = complete(world, EFP, instance.id, {"technical_decision": "cleared"})
     assert [t.title for t in after_reviews.tasks] == [REGIONAL]
     endorse = task_of(world, DIRECTOR, instance.id)
     assert (endorse.lane, endorse.office, endorse.form_key) == ("Regional Director", "HTI", "endorsement_regional")
     assert endorse.due_at is None
-    assert sent_mail() == [(DIRECTOR, "Task assigned")]
+    assert mailbox() == [(DIRECTOR, "Task assigned")]
 
     done = complete(
         world, DIRECTOR, instance.id, {"regional_decision": "endorse", "regional_comments": "Endorsed for ECHO."}
@@ -299,22 +272,22 @@ def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquar
         (TECHNICAL, "cleared"),
         (REGIONAL, "endorse"),
     ]
-    assert sent_mail() == []
+    assert mailbox() == []
 
 
 def test_a_cerf_proposal_is_endorsed_by_the_regional_director_and_then_by_prd_at_headquarters(
-    world, endorsement, sent_mail
+    world, endorsement, mailbox
 ):
     instance = screened(world, HAITI_CERF)
     assert titles(view(world, instance.id)) == sorted([TECHNICAL, DONOR_REVIEW])
     complete(world, EFP, instance.id, CLEARED["technical"])
     complete(world, DONOR_RELATIONS, instance.id, CLEARED["donor_relations"])
-    sent_mail()
+    mailbox()
     regional = complete(world, DIRECTOR, instance.id, {"regional_decision": "endorse", "regional_comments": "Agreed."})
     assert regional.status == "running" and [t.title for t in regional.tasks] == [HQ]
     hq = task_of(world, PRD, instance.id)
     assert (hq.lane, hq.office, hq.form_key) == ("PRD", "HTI", "endorsement_hq")
-    assert sent_mail() == [(PRD, "Task assigned")]
+    assert mailbox() == [(PRD, "Task assigned")]
 
     done = complete(world, PRD, instance.id, {"hq_decision": "endorse", "hq_comments": "CERF focal point agrees."})
     assert done.status == "completed"
@@ -355,12 +328,12 @@ def test_the_regional_director_declining_ends_it_not_endorsed_without_headquarte
     assert open_tasks(world, PRD, instance.id) == []
 
 
-def test_a_revision_required_sends_the_document_back_and_every_review_runs_again(world, endorsement, sent_mail):
+def test_a_revision_required_sends_the_document_back_and_every_review_runs_again(world, endorsement, mailbox):
     pd = project_developer("HTI")
     instance = screened(world, HAITI_PROPOSAL)
     complete(world, EFP, instance.id, CLEARED["technical"])
     complete(world, DONOR_RELATIONS, instance.id, CLEARED["donor_relations"])
-    sent_mail()
+    mailbox()
     returned = complete(
         world,
         SPECIALIST,
@@ -371,7 +344,7 @@ def test_a_revision_required_sends_the_document_back_and_every_review_runs_again
     assert returned.data["revision_number"] == 1 and returned.data["revision_required"] is True
     revise = task_of(world, pd, instance.id)
     assert (revise.lane, revise.form_key) == ("Project Developer", "endorsement_revise")
-    assert sent_mail() == [(pd, "Returned for revision")]
+    assert mailbox() == [(pd, "Returned for revision")]
 
     again = complete(world, pd, instance.id, {"revision_summary": "Child protection desks in the 20 largest centres."})
     assert titles(again) == sorted([TECHNICAL, THEMATIC, DONOR_REVIEW])
@@ -420,10 +393,10 @@ SLA_HOURS = [("L3", 24, 48), ("L2", 48, 96), ("L1", 72, 144)]
 
 @pytest.mark.parametrize("level, reminder, escalation", SLA_HOURS)
 def test_overdue_reviewers_are_reminded_then_the_regional_director_reviews_in_their_place(
-    world, endorsement, sent_mail, level, reminder, escalation
+    world, endorsement, mailbox, level, reminder, escalation
 ):
     instance = screened(world, HAITI_PROPOSAL, emergency_level=level)
-    sent_mail()
+    mailbox()
     world.clock.set(T0 + timedelta(hours=2))
     complete(world, SPECIALIST, instance.id, CLEARED["thematic"])  # on time: no reminder for this one
     assert task_of(world, EFP, instance.id).due_at == T0 + timedelta(hours=escalation)
@@ -432,12 +405,12 @@ def test_overdue_reviewers_are_reminded_then_the_regional_director_reviews_in_th
     assert fired_timers(world, instance.id) == []
     tick_at(world, hours=reminder, seconds=1)
     assert sorted(fired_timers(world, instance.id)) == ["remind_donor_relations", "remind_technical"]
-    assert sent_mail() == [(DONOR_RELATIONS, "Reminder"), (EFP, "Reminder")]
+    assert mailbox() == [(DONOR_RELATIONS, "Reminder"), (EFP, "Reminder")]
     assert titles(view(world, instance.id)) == sorted([TECHNICAL, DONOR_REVIEW])  # still theirs
     assert not view(world, instance.id).sla_breached
 
     tick_at(world, hours=escalation, minutes=-1)
-    assert len(fired_timers(world, instance.id)) == 2 and sent_mail() == []
+    assert len(fired_timers(world, instance.id)) == 2 and mailbox() == []
     tick_at(world, hours=escalation, seconds=1)
     assert sorted(fired_timers(world, instance.id)[2:]) == ["escalate_donor_relations", "escalate_technical"]
     escalated = view(world, instance.id)
@@ -448,7 +421,7 @@ def test_overdue_reviewers_are_reminded_then_the_regional_director_reviews_in_th
         ("Review in place of the overdue Donor Relations", "endorsement_donor_relations_review", "HTI"),
         ("Review in place of the overdue Emergency Focal Point", "endorsement_technical_review", "HTI"),
     ]
-    assert sent_mail() == sorted(
+    assert mailbox() == sorted(
         [
             (EFP, "Escalation"),
             (DONOR_RELATIONS, "Escalation"),
@@ -474,6 +447,29 @@ def test_overdue_reviewers_are_reminded_then_the_regional_director_reviews_in_th
         done = complete(world, PRD, instance.id, {"hq_decision": "endorse"})
     assert done.status == "completed" and done.data["endorsed"] is True and done.sla_breached
     assert tick_at(world, days=30).fired == 0
+
+
+def test_an_overdue_thematic_specialist_is_reminded_then_the_regional_director_reviews_in_their_place(
+    world, endorsement, mailbox
+):
+    instance = screened(world, HAITI_PROPOSAL, emergency_level="L2")  # L2: reminder at 48 h, escalation at 96 h
+    mailbox()
+    world.clock.set(T0 + timedelta(hours=1))
+    complete(world, EFP, instance.id, CLEARED["technical"])
+    complete(world, DONOR_RELATIONS, instance.id, CLEARED["donor_relations"])
+    assert titles(view(world, instance.id)) == [THEMATIC]
+
+    tick_at(world, hours=48, seconds=1)
+    assert fired_timers(world, instance.id) == ["remind_thematic"]
+    assert mailbox() == [(SPECIALIST, "Reminder")]
+    tick_at(world, hours=96, seconds=1)
+    assert fired_timers(world, instance.id)[1:] == ["escalate_thematic"]
+    assert open_tasks(world, SPECIALIST, instance.id) == []
+    assert sorted(mailbox()) == [(DIRECTOR, "Escalation"), (DIRECTOR, "Task assigned"), (SPECIALIST, "Escalation")]
+
+    in_place = "Review in place of the overdue Thematic Specialist"
+    after = complete(world, DIRECTOR, instance.id, {"thematic_decision": "cleared"}, in_place)
+    assert [t.title for t in after.tasks] == [REGIONAL] and after.sla_breached
 
 
 def test_a_revision_asked_for_by_the_regional_director_in_place_loops_like_any_other(world, endorsement):

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine import bpmn, instances, tasks
+from engine import bpmn, instances, messages, tasks
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from engine.models import Message
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
 from tests.processes.conftest import FORMS, WORKFLOWS, complete, only_task, open_tasks, tick_at
@@ -32,6 +33,7 @@ PRD = "prd@hq.demo"
 APPROVER = "mefm-approver@hq.demo"
 FINANCE = "finance@hq.demo"
 HIGH_BALANCE = VALIDATION_FAILURES["mefm"]["high_balance"]
+REPAYMENT = "Record the repayment of the advance"
 FORM_KEYS = [
     "mefm_request_start",
     "mefm_budget_check",
@@ -42,6 +44,8 @@ FORM_KEYS = [
     "mefm_escalated_decision",
     "mefm_request_revise",
     "mefm_finance_allocation",
+    "mefm_request_prepare",
+    "mefm_repayment",
 ]
 TITLES = {
     "director_doe": "Director DOE (on PRD recommendation)",
@@ -86,6 +90,51 @@ def view(world, instance_id: int, who: str = APPROVER):
 
 def where(task) -> tuple:
     return task.title, task.lane, task.office, task.form_key
+
+
+
+# What an endorsed EPPE with the MEFM bridge among its funding routes throws (eppe.bpmn's payload).
+_HAITI_START = HAITI_HURRICANE["mefm"]["mefm_request_start"]
+EPPE_BRIDGE = {
+    "eppe_reference": "EPPE-HTI-2025-014",
+    "linked_eppe_id": "EPPE-HTI-2025-014",
+    "office": "HTI",
+    **{k: _HAITI_START[k] for k in ("title", "crisis_type", "emergency_level", "onset_date")},
+    **{k: _HAITI_START[k] for k in ("people_affected", "people_targeted", "requested_amount_usd")},
+    "repayment_source": "cerf",
+}
+# What the Chief of Mission completes of it: what only the office knows for the bridge.
+HAITI_PREPARED = {
+    k: _HAITI_START[k]
+    for k in (
+        "people_affected",
+        "people_targeted",
+        "requested_amount_usd",
+        "bridge_duration_days",
+        "activities",
+        "repayment_source",
+        "repayment_source_name",
+        "expected_repayment_date",
+        "justification",
+    )
+}
+
+
+def send(world, name: str, payload: dict) -> Message:
+    """Post a message as another process would throw it; returns it once delivered (or kept)."""
+    message_id = messages.send(world.uow(), name, payload)
+    with world.db.unit_of_work(world.clock, write=False) as uow:
+        message = uow.session.get(Message, message_id)
+        uow.session.expunge(message)
+        return message
+
+
+def decided_and_allocated(world, office: str, instance_id: int, mefm: dict):
+    """From the regional review to the allocation: the advance waits for its repayment."""
+    complete(world, EFP, instance_id, mefm["mefm_regional_review"])
+    complete(world, PRD, instance_id, mefm["mefm_prd_review"])
+    complete(world, APPROVER, instance_id, mefm["mefm_decision"])
+    return complete(world, FINANCE, instance_id, mefm["mefm_finance_allocation"])
 
 
 # --- the paths -----------------------------------------------------------------------------------
@@ -136,7 +185,9 @@ def test_haiti_hurricane_request_is_approved_within_48_hours_and_the_funds_alloc
     assert where(allocation) == ("Allocate the funds", "Finance", "HTI", "mefm_finance_allocation")
 
     done = tasks.complete_task(world.uow(), world.user(FINANCE), allocation.id, mefm["mefm_finance_allocation"])
-    assert done.status == "completed" and not done.sla_breached
+    assert done.status == "running" and not done.sla_breached
+    assert [(t.title, t.lane, t.form_key) for t in done.tasks] == [(REPAYMENT, "Finance", "mefm_repayment")]
+    assert done.data["amount_owed_usd"] == 500_000 and done.data["eppe_reference"] == "EPPE-HTI-2025-014"
     assert done.data["project_code"] == "PX.HTI.0245" and done.data["decision"] == "approve"
     assert [(e.title, e.outcome) for e in done.events if e.kind == "completed_task"] == [
         ("Check the budget", None),
@@ -147,7 +198,7 @@ def test_haiti_hurricane_request_is_approved_within_48_hours_and_the_funds_alloc
         ("Allocate the funds", None),
     ]
     assert mailbox() == sorted(
-        [(who, "Task assigned") for who in (rm, com, EFP, PRD, APPROVER, FINANCE)]
+        [(who, "Task assigned") for who in (rm, com, EFP, PRD, APPROVER, FINANCE, FINANCE)]
     )  # no reminder, no escalation
 
 
@@ -176,7 +227,7 @@ def test_panama_request_approved_for_a_reduced_amount_needs_that_amount(world, p
     assert decided.data["approved_amount_usd"] == 240_000
     assert decided.data["approval_level"] == mefm["approval"]["approval_level"]
     done = complete(world, FINANCE, instance.id, mefm["mefm_finance_allocation"])
-    assert done.status == "completed" and done.data["allocated_amount_usd"] == 240_000
+    assert done.status == "running" and done.data["allocated_amount_usd"] == done.data["amount_owed_usd"] == 240_000
 
 
 def test_guatemala_request_returned_at_30_hours_resubmitted_at_36_and_decided_at_47_meets_the_sla(
@@ -214,8 +265,11 @@ def test_guatemala_request_returned_at_30_hours_resubmitted_at_36_and_decided_at
     assert {k: decided.data[k] for k in mefm["approval"]} == mefm["approval"]
     assert tick_at(world, submitted + timedelta(hours=49)).fired == 0
     assert tick_at(world, submitted + timedelta(hours=100)).fired == 0
-    done = complete(world, FINANCE, instance.id, mefm["mefm_finance_allocation"])
+    allocated = complete(world, FINANCE, instance.id, mefm["mefm_finance_allocation"])
+    assert [t.title for t in allocated.tasks] == [REPAYMENT] and not allocated.sla_breached
+    done = complete(world, FINANCE, instance.id, mefm["mefm_repayment"])
     assert done.status == "completed" and not done.sla_breached
+    assert done.data["repaid_amount_usd"] == 150_000 and done.data["repayment_source"] == "appeal"
     assert [e.outcome for e in done.events if e.kind == "completed_task" and e.title == "Decide the request"] == [
         "return",
         "approve",
@@ -334,7 +388,7 @@ def test_escalation_after_48_hours_marks_the_breach_and_sends_the_request_to_the
     assert refused.value.fields == {"approved_amount_usd": "This field is required."}
     tasks.complete_task(world.uow(), world.user(APPROVER), escalated.id, {"decision": "approve"})
     done = complete(world, FINANCE, instance.id, mefm["mefm_finance_allocation"])
-    assert done.status == "completed" and done.sla_breached
+    assert done.status == "running" and done.sla_breached and [t.title for t in done.tasks] == [REPAYMENT]
     assert tick_at(world, submitted + timedelta(hours=100)).fired == 0
 
 
@@ -481,6 +535,7 @@ SUBMISSIONS = [
     if key in scenario["mefm"]
 ] + [
     ("mefm_escalated_decision", "C", GUATEMALA_FLOODS["mefm"]["mefm_decision"]),
+    ("mefm_request_prepare", "A", HAITI_PREPARED),
     ("mefm_decision", "C", GUATEMALA_FLOODS["mefm"]["mefm_decision_return"]),
     (
         "mefm_request_revise",
@@ -617,6 +672,21 @@ def test_the_start_form_names_every_missing_field_and_each_bad_activity_line():
                 "allocation_date": "This field is required.",
             },
         ),
+        (
+            "mefm_repayment",
+            {"repaid_amount_usd": 0, "repayment_date": "2025-12-32", "repayment_source": "bank", "repayment_reference": 7},
+            {
+                "repaid_amount_usd": "Must be at least 1.",
+                "repayment_date": "Must be a valid date.",
+                "repayment_source": "Choose one of: donor, cerf, appeal, other.",
+                "repayment_reference": "Must be text.",
+            },
+        ),
+        (
+            "mefm_request_prepare",
+            {**HAITI_PREPARED, "requested_amount_usd": 999, "bridge_duration_days": "sixty"},
+            {"requested_amount_usd": "Must be at least 1000.", "bridge_duration_days": "Must be a whole number."},
+        ),
     ],
 )
 def test_the_review_forms_refuse_missing_out_of_range_and_wrongly_typed_data_per_field(key, data, errors):
@@ -685,7 +755,7 @@ def test_the_48_hour_clock_is_a_reminder_and_an_escalation_on_the_review_sub_pro
             event.get("cancelActivity", "true"),
             event.findtext(".//bpmn:timeDuration", namespaces=NS).strip(),
         )
-        for event in tree.xpath("//bpmn:boundaryEvent", namespaces=NS)
+        for event in tree.xpath("//bpmn:boundaryEvent[bpmn:timerEventDefinition]", namespaces=NS)
     }
     assert timers == {
         "remind_after_24h": ("review_and_decide", "false", "PT24H"),
@@ -698,3 +768,73 @@ def test_the_48_hour_clock_is_a_reminder_and_an_escalation_on_the_review_sub_pro
     assert notify == ["Regional Director, PRD"]
     inside = tree.xpath("//bpmn:subProcess[@id='review_and_decide']/*/@id", namespaces=NS)
     assert {"regional_review", "prd_review", "determine_approval_authority", "decide_request"} <= set(inside)
+
+
+# --- linked to the other processes: started by an endorsed EPPE, repaid by a CERF disbursement ------
+
+
+def test_an_endorsed_eppe_needing_a_bridge_starts_a_request_for_its_office_filled_in_from_the_eppe(
+    world, published_processes, mailbox
+):
+    com = chief_of_mission("HTI")
+    message = send(world, "EPPEEndorsed", EPPE_BRIDGE)
+    assert message.state == "delivered" and message.target_instance_id is not None
+    instance = view(world, message.target_instance_id, com)
+    assert (instance.process_id, instance.office, instance.title) == (PROCESS, "HTI", EPPE_BRIDGE["title"])
+    assert instance.data["eppe_reference"] == "EPPE-HTI-2025-014" and instance.data["requested_amount_usd"] == 500_000
+
+    prepare = only_task(world, com, instance.id)
+    assert where(prepare) == (
+        "Complete the request from the endorsed EPPE",
+        "Chief of Mission",
+        "HTI",
+        "mefm_request_prepare",
+    )
+    assert prepare.due_at is None  # the 48 hours start at the submission
+    assert open_tasks(world, chief_of_mission("PAN"), instance.id) == []
+    assert mailbox() == [(com, "Task assigned")]
+
+    # What came from the EPPE is shown read-only: a submission cannot change it.
+    prepared = tasks.complete_task(
+        world.uow(), world.user(com), prepare.id, {**HAITI_PREPARED, "title": "Another title", "emergency_level": "L3"}
+    )
+    assert prepared.data["title"] == EPPE_BRIDGE["title"] and prepared.data["emergency_level"] == "L2"
+    assert [t.title for t in prepared.tasks] == ["Check the budget"]
+    mefm = HAITI_HURRICANE["mefm"]
+    complete(world, resources_management("HTI"), instance.id, mefm["mefm_budget_check"])
+    complete(world, com, instance.id, mefm["mefm_com_submission"])
+    allocated = decided_and_allocated(world, "HTI", instance.id, mefm)
+    assert [t.title for t in allocated.tasks] == [REPAYMENT]
+    assert allocated.data["eppe_reference"] == "EPPE-HTI-2025-014"
+
+
+def test_the_cerf_disbursement_of_the_linked_eppe_repays_the_advance_and_no_other_does(world, published_processes):
+    mefm = HAITI_HURRICANE["mefm"]
+    instance = submit(world, "HTI", mefm)  # by hand, linked to EPPE-HTI-2025-014 in its form
+    other = submit(world, "HTI", PANAMA_DARIEN["mefm"], linked_eppe_id="EPPE-HTI-2025-099")
+    assert decided_and_allocated(world, "HTI", instance.id, mefm).status == "running"
+    assert decided_and_allocated(world, "HTI", other.id, mefm).status == "running"
+
+    stray = send(world, "CERFDisbursed", {**mefm["cerf_disbursement"], "eppe_reference": "EPPE-HTI-2025-777"})
+    assert stray.state == "unmatched"  # kept, visible, for an advance that may yet appear
+    assert stray.id in [m.id for m in messages.undelivered(world.db)]
+    assert [t.title for t in view(world, instance.id).tasks] == [REPAYMENT]
+
+    disbursed = send(world, "CERFDisbursed", mefm["cerf_disbursement"])
+    assert (disbursed.state, disbursed.target_instance_id) == ("delivered", instance.id)
+    repaid = view(world, instance.id)
+    assert repaid.status == "completed" and repaid.tasks == []
+    assert (repaid.data["repayment_source"], repaid.data["repaid_amount_usd"]) == ("cerf", 500_000)  # what was owed
+    assert (repaid.data["repayment_reference"], repaid.data["repayment_date"]) == ("25-RR-IOM-031", "2025-10-08")
+    assert ("message_received", "CERFDisbursed") in [(e.kind, e.outcome) for e in repaid.events]
+    assert open_tasks(world, FINANCE, instance.id) == []
+    assert [t.title for t in view(world, other.id).tasks] == [REPAYMENT]  # another EPPE's advance still waits
+
+
+def test_a_request_linked_to_no_eppe_is_never_repaid_by_a_cerf_disbursement(world, published_processes):
+    mefm = GUATEMALA_FLOODS["mefm"]  # repaid from the flash appeal
+    instance = submit(world, "GTM", mefm)
+    decided_and_allocated(world, "GTM", instance.id, mefm)
+    assert "linked_eppe_id" not in mefm["mefm_request_start"]
+    anything = send(world, "CERFDisbursed", {**HAITI_HURRICANE["mefm"]["cerf_disbursement"], "office": "GTM"})
+    assert anything.state == "unmatched" and [t.title for t in view(world, instance.id).tasks] == [REPAYMENT]

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from engine import users
 from engine.models import ProcessVersion, User
-from tests.smtp import smtp_server  # noqa: F401
 
 DIAGRAM = Path(__file__).resolve().parents[1] / "engine" / "diagrams" / "funding_review.bpmn"
 

@@ -264,6 +264,14 @@ def load_version(version: ProcessVersion) -> LoadedVersion:
     return loaded
 
 
+def process_file(version: ProcessVersion, process_id: str) -> str:
+    """The text of the BPMN file of a version that defines `process_id` (for a diagram viewer)."""
+    for name, text in version.files.items():
+        if name.endswith(".bpmn") and process_id in _index_file(name, text.encode("utf-8")).processes:
+            return text
+    raise NotFound(f"no diagram of {process_id!r} in version {version.version}")
+
+
 def get_version(uow: UnitOfWork, process_id: str, version: int | None = None) -> ProcessVersion:
     if version is None:
         found = latest_version(uow, process_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from forms.validation import field_errors
@@ -169,3 +171,52 @@ def start_from_message(
     if instance.status == "completed":
         audit.record(uow, instance.id, "completed")
     return instance.id
+
+
+def started_by(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> list[InstanceView]:
+    """The instances the actor started, newest first (without timelines or data)."""
+    with uow:
+        org.load_actor(uow.session, actor_id)
+        rows = uow.session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.started_by_id == actor_id)
+            .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+            .limit(limit)
+        ).all()
+        return [InstanceView.of(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """What a diagram viewer needs: the BPMN XML of the instance's version and where it stands."""
+
+    process_id: str
+    xml: str
+    completed: list[str]  # element ids run at least once
+    active: list[str]  # waiting for a person
+    waiting: list[str]  # waiting for a timer, a message or a called process
+
+
+def diagram(uow: UnitOfWork, actor_id: int, instance_id: int) -> DiagramView:
+    with uow:
+        actor = org.load_actor(uow.session, actor_id)
+        instance = visible_instance(uow, actor, instance_id)
+        version = instance.process_version
+        loaded = definitions.load_version(version)
+        workflow = runtime.load_workflow(instance, loaded)
+        completed, active, waiting = set(), set(), set()
+        for task in workflow.get_tasks(skip_subprocesses=True):
+            name = task.task_spec.name
+            if task.has_state(TaskState.COMPLETED):
+                completed.add(name)
+            elif task.has_state(TaskState.READY | TaskState.STARTED):
+                active.add(name)
+            elif task.has_state(TaskState.WAITING):
+                waiting.add(name)
+        return DiagramView(
+            instance.process_id,
+            definitions.process_file(version, instance.process_id),
+            sorted(completed - active - waiting),
+            sorted(active),
+            sorted(waiting - active),
+        )

@@ -154,6 +154,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # What the holder saved without submitting; not validated, never task data until completed.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(Json, deferred=True)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="raise")
 

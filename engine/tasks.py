@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, false, or_, select, tuple_
@@ -12,13 +13,24 @@ from forms.validation import editable, field_errors
 from . import audit, definitions, mail, messages, org, runtime
 from .errors import Conflict, InvalidData, NotFound, PermissionDenied
 from .instances import instance_view
-from .models import HumanTask, ProcessInstance, User
+from .models import HumanTask, Membership, ProcessInstance, ProcessVersion, User
 from .uow import UnitOfWork
 from .views import InstanceView, TaskView
 
 
-def inbox(uow: UnitOfWork, actor_id: int, *, limit: int = 500) -> list[TaskView]:
-    """Open tasks assigned to the actor and those the actor's roles may claim, soonest due first."""
+def inbox(
+    uow: UnitOfWork,
+    actor_id: int,
+    *,
+    which: Literal["all", "mine", "claimable"] = "all",
+    process_id: str | None = None,
+    office: str | None = None,
+    due_before: datetime | None = None,
+    limit: int = 500,
+) -> list[TaskView]:
+    """Open tasks assigned to the actor (`mine`) and those the actor's roles may claim
+    (`claimable`), soonest due first; `due_before` keeps the tasks due before that instant (the
+    overdue ones, given now). Reads the task projection only, never workflow state."""
     with uow:
         actor = org.load_actor(uow.session, actor_id)
         claimable = (
@@ -29,24 +41,106 @@ def inbox(uow: UnitOfWork, actor_id: int, *, limit: int = 500) -> list[TaskView]
             if actor.memberships
             else false()
         )
-        rows = uow.session.execute(
-            select(HumanTask, ProcessInstance.title)
+        mine = HumanTask.assignee_id == actor.id
+        wanted = {"all": or_(mine, claimable), "mine": mine, "claimable": claimable}[which]
+        query = (
+            select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name)
             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.state == "open", or_(HumanTask.assignee_id == actor.id, claimable))
-            .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-            .limit(limit)
-        ).all()
-        return [TaskView.of(task, title) for task, title in rows]
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+            .outerjoin(User, User.id == HumanTask.assignee_id)
+            .where(HumanTask.state == "open", wanted)
+        )
+        if process_id:
+            query = query.where(HumanTask.process_id == process_id)
+        if office:
+            query = query.where(HumanTask.office_code == office)
+        if due_before is not None:
+            query = query.where(HumanTask.due_at < due_before)
+        soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        rows = uow.session.execute(query.order_by(*soonest_first).limit(limit)).all()
+        return [
+            TaskView.of(task, title, process_name=process_name, assignee_name=assignee)
+            for task, title, process_name, assignee in rows
+        ]
 
 
 def get_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
-    """A task the actor may see, with its form's JSON Schema."""
+    """A task the actor may see, with its form's JSON Schema and the draft its holder saved."""
     with uow:
         actor = org.load_actor(uow.session, actor_id)
         task = _visible_task(uow, actor, task_id)
         instance = uow.session.get(ProcessInstance, task.instance_id)
         form = definitions.load_version(instance.process_version).form(task.form_key)
-        return TaskView.of(task, instance.title, form)
+        return _task_view(uow, task, form=form, draft=task.draft if task.assignee_id == actor.id else None)
+
+
+def save_draft(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, Any]) -> TaskView:
+    """Keep the actor's entries without submitting them (not validated). Saving a draft of a task
+    nobody holds claims it: the work is now theirs."""
+    if not isinstance(data, dict):
+        raise InvalidData("a draft is a group of fields", {"": "Must be a group of fields."})
+    with uow:
+        actor = org.load_actor(uow.session, actor_id)
+        task = _visible_task(uow, actor, task_id, lock=True)
+        _require_open(uow, task)
+        if task.assignee_id is None and _is_candidate(actor, task):
+            task.assignee_id = actor.id
+            audit.record(uow, task.instance_id, "claimed", actor_id=actor.id, task=task)
+        elif task.assignee_id != actor.id:
+            raise PermissionDenied("only the person who holds a task can save a draft of it")
+        task.draft = data
+        view = _task_view(uow, task, draft=data)
+        uow.commit()
+        return view
+
+
+def reassign_task(uow: UnitOfWork, actor_id: int, task_id: str, to_user_id: int) -> TaskView:
+    """A supervisor (Regional Director for the offices of the region, Admin) gives the task to
+    another person who holds its role in its office."""
+    with uow:
+        session = uow.session
+        actor = org.load_actor(session, actor_id)
+        task = _visible_task(uow, actor, task_id, lock=True)
+        _require_open(uow, task)
+        if not may_reassign(actor, task):
+            raise PermissionDenied("only a Regional Director or an Admin can reassign a task")
+        target = org.load_actor(session, to_user_id)
+        if not _is_candidate(target, task):
+            raise InvalidData(
+                "that person cannot take this task",
+                {"assignee": f"{target.name} does not hold {task.lane} in {task.candidate_office}."},
+            )
+        task.assignee_id = target.id
+        task.draft = None
+        audit.record(uow, task.instance_id, "reassigned", actor_id=actor.id, task=task, outcome=target.name)
+        view = _task_view(uow, task)
+        uow.commit()
+        return view
+
+
+def may_reassign(actor: org.Actor, task: HumanTask | TaskView) -> bool:
+    office = task.office_code if isinstance(task, HumanTask) else task.office
+    return actor.has_role("Admin") or (actor.has_role("Regional Director") and actor.sees_office(office))
+
+
+def candidates(uow: UnitOfWork, actor_id: int, task_id: str) -> list[tuple[int, str]]:
+    """The people who could hold the task (for a supervisor's reassignment): id and name."""
+    with uow:
+        actor = org.load_actor(uow.session, actor_id)
+        task = _visible_task(uow, actor, task_id)
+        if task.candidate_role is None:
+            return []
+        rows = uow.session.execute(
+            select(User.id, User.name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.role_name == task.candidate_role,
+                Membership.office_code == task.candidate_office,
+                User.active.is_(True),
+            )
+            .order_by(User.name)
+        ).all()
+        return [(id_, name) for id_, name in rows]
 
 
 def claim_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
@@ -164,6 +258,13 @@ def _name(uow: UnitOfWork, user_id: int | None) -> str:
     return user.name if user else "someone else"
 
 
-def _task_view(uow: UnitOfWork, task: HumanTask) -> TaskView:
+def _task_view(uow: UnitOfWork, task: HumanTask, form: dict | None = None, draft: dict | None = None) -> TaskView:
     instance = uow.session.get(ProcessInstance, task.instance_id)
-    return TaskView.of(task, instance.title)
+    return TaskView.of(
+        task,
+        instance.title,
+        form,
+        process_name=instance.process_version.name,
+        assignee_name=_name(uow, task.assignee_id) if task.assignee_id else None,
+        draft=draft,
+    )

@@ -26,9 +26,12 @@ class TaskView:
     due_at: datetime | None
     completed_at: datetime | None = None
     form: dict | None = None
+    process_name: str | None = None
+    assignee_name: str | None = None
+    draft: dict | None = None
 
     @classmethod
-    def of(cls, row: HumanTask, instance_title: str, form: dict | None = None) -> "TaskView":
+    def of(cls, row: HumanTask, instance_title: str, form: dict | None = None, **extra) -> "TaskView":
         return cls(
             row.id,
             row.instance_id,
@@ -45,6 +48,7 @@ class TaskView:
             row.due_at,
             row.completed_at,
             form,
+            **extra,
         )
 
 

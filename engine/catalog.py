@@ -91,13 +91,8 @@ def _documentation(version: ProcessVersion) -> str | None:
 
 
 def _read_documentation(version: ProcessVersion) -> str | None:
-    for name, text in version.files.items():
-        if name.startswith(definitions.FORMS_PREFIX) or not name.endswith(".bpmn"):
-            continue
-        tree = bpmn.parse_xml(text.encode("utf-8"), name)
-        found = tree.xpath(
-            "//*[local-name()='process'][@id=$id]/*[local-name()='documentation']/text()", id=version.process_id
-        )
-        if found:
-            return " ".join(found).strip() or None
-    return None
+    tree = bpmn.parse_xml(definitions.process_file(version, version.process_id).encode("utf-8"), version.process_id)
+    found = tree.xpath(
+        "//*[local-name()='process'][@id=$id]/*[local-name()='documentation']/text()", id=version.process_id
+    )
+    return " ".join(found).strip() or None

@@ -98,7 +98,11 @@ def publish(
                     stored = _closure(process_id, index, diagrams, extra_forms, forms_dir)
                     results.append(_store_version(uow, process_id, definitions, stored, published_by, warnings))
         uow.commit()
-        return results
+    if any(result.created for result in results):
+        from . import messages  # it imports this module
+
+        messages.wake_unmatched(uow.database, uow.clock)
+    return results
 
 
 def _index_files(files: Mapping[str, bytes]) -> dict[str, _FileIndex]:

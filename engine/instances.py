@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
@@ -205,10 +207,19 @@ def diagram(uow: UnitOfWork, actor_id: int, instance_id: int) -> DiagramView:
         loaded = definitions.load_version(version)
         workflow = runtime.load_workflow(instance, loaded)
         completed, active, waiting = set(), set(), set()
-        for task in workflow.get_tasks(skip_subprocesses=True):
+        drawn_in = getattr(workflow.spec, "file", None)
+        for task in workflow.get_tasks():
+            if task.workflow is not workflow and getattr(task.workflow.spec, "file", None) != drawn_in:
+                continue  # a called process: drawn in its own diagram
             name = task.task_spec.name
+            if isinstance(task.task_spec, SubWorkflowTask) and not isinstance(task.task_spec, CallActivity):
+                if task.has_state(TaskState.COMPLETED):
+                    completed.add(name)
+                continue  # an embedded sub-process: its own steps are drawn inside it
             if task.has_state(TaskState.COMPLETED):
                 completed.add(name)
+            elif isinstance(task.task_spec, CallActivity) and task.has_state(TaskState.STARTED):
+                waiting.add(name)  # the called process runs
             elif task.has_state(TaskState.READY | TaskState.STARTED):
                 active.add(name)
             elif task.has_state(TaskState.WAITING):
@@ -220,3 +231,19 @@ def diagram(uow: UnitOfWork, actor_id: int, instance_id: int) -> DiagramView:
             sorted(active),
             sorted(waiting - active),
         )
+
+
+def forms_of(uow: UnitOfWork, actor_id: int, instance_id: int) -> dict[str, dict]:
+    """The form of each element of an instance's version that has one (its called processes
+    included): element id -> JSON Schema, to show earlier answers with their labels."""
+    with uow:
+        actor = org.load_actor(uow.session, actor_id)
+        instance = visible_instance(uow, actor, instance_id)
+        loaded = definitions.load_version(instance.process_version)
+        found = {}
+        for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+            for name, task_spec in spec.task_specs.items():
+                form = loaded.form(bpmn.form_key(task_spec))
+                if form is not None:
+                    found.setdefault(name, form)
+        return found

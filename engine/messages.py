@@ -159,6 +159,27 @@ def deliver_pending(database: Database, clock: clocks.Clock) -> DeliveryResult:
     return result
 
 
+def wake_unmatched(database: Database, clock: clocks.Clock) -> DeliveryResult:
+    """Give the unmatched messages another try when a process is published: one that starts on
+    them may have just appeared."""
+    with database.unit_of_work(clock) as uow:
+        names = {
+            spec.event_definition.name
+            for version in definitions.latest_versions(uow)
+            for spec in start_events(definitions.load_version(version).spec)
+            if isinstance(getattr(spec, "event_definition", None), MessageEventDefinition)
+        }
+        woken = 0
+        if names:
+            for message in uow.session.scalars(
+                select(Message).where(Message.state == "unmatched", Message.name.in_(names))
+            ):
+                message.state = "pending"
+                woken += 1
+        uow.commit()
+    return deliver_pending(database, clock) if woken else DeliveryResult()
+
+
 def deliver(database: Database, clock: clocks.Clock, message_id: int) -> str | None:
     """Deliver one message in one unit of work; returns 'delivered', 'started', 'unmatched' or
     None when somebody else delivered it first."""

@@ -143,3 +143,42 @@ def load_demo(uow: UnitOfWork, password: str) -> int:
             created += 1
         uow.commit()
         return created
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who is signed in, as the web layer needs them on every request."""
+
+    id: int
+    email: str
+    name: str
+    language: str
+    timezone: str
+    memberships: tuple[tuple[str, str], ...]  # (role, office), sorted
+
+    def has_role(self, role: str) -> bool:
+        return any(r == role for r, _ in self.memberships)
+
+
+def profile(uow: UnitOfWork, user_id: int) -> Profile | None:
+    """An active user's profile, or None (unknown or deactivated)."""
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        memberships = tuple(sorted((m.role_name, m.office_code) for m in user.memberships))
+        return Profile(user.id, user.email, user.name, user.language, user.timezone, memberships)
+
+
+LANGUAGES = ("en", "es")
+
+
+def set_language(uow: UnitOfWork, user_id: int, language: str) -> None:
+    if language not in LANGUAGES:
+        raise InvalidData("unknown language", {"language": f"Choose one of: {', '.join(LANGUAGES)}."})
+    with uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        user.language = language
+        uow.commit()

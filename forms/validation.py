@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -115,3 +116,36 @@ def _message(error: ValidationError) -> str:
             " was unexpected", ""
         )
     return error.message
+
+
+# The messages above in Spanish, pattern by pattern (the English text is the key the engine keeps).
+_SPANISH = [
+    (r"This field is required\.", "Este campo es obligatorio."),
+    (r"Must be at least (\d+) characters\.", r"Debe tener al menos \1 caracteres."),
+    (r"Must be at most (\d+) characters\.", r"Debe tener como máximo \1 caracteres."),
+    (r"Must be at least (.+)\.", r"Debe ser al menos \1."),
+    (r"Must be at most (.+)\.", r"Debe ser como máximo \1."),
+    (r"Must be more than (.+)\.", r"Debe ser mayor que \1."),
+    (r"Must be less than (.+)\.", r"Debe ser menor que \1."),
+    (r"Choose one of: (.+)", r"Elija una de: \1"),
+    (r"Must be a valid date\.", "Debe ser una fecha válida (AAAA-MM-DD)."),
+    (r"Must be a valid (.+)\.", r"Debe ser un \1 válido."),
+    (r"Must be a whole number\.", "Debe ser un número entero."),
+    (r"Must be a number\.", "Debe ser un número."),
+    (r"Must be text\.", "Debe ser texto."),
+    (r"Must be yes or no\.", "Debe ser sí o no."),
+    (r"Must be a list\.", "Debe ser una lista."),
+    (r"Give at least (\d+)\.", r"Indique al menos \1."),
+    (r"Give at most (\d+)\.", r"Indique como máximo \1."),
+    (r"Unexpected field: (.+)", r"Campo inesperado: \1"),
+]
+
+
+def localize(message: str, language: str) -> str:
+    """A validation message in `language` ("en" or "es"); unknown messages stay as they are."""
+    if language != "es":
+        return message
+    for pattern, replacement in _SPANISH:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, replacement, message)
+    return message

@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 bash scripts/postgres.sh
+# The browser tests need Chromium; without it they fail in CI and are skipped elsewhere.
+if chromium=$(bash scripts/chromium.sh); then
+  export DOEFLOW_CHROMIUM=$chromium
+elif [ "${CI:-}" = true ]; then
+  exit 1
+fi
 
 set +e
 .venv/bin/python -m pytest "$@"

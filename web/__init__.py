@@ -6,12 +6,15 @@ import atexit
 import logging
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 import config as settings
 from engine import outbox
 from engine.clock import SYSTEM_CLOCK
 from engine.ticker import Ticker
 from engine.uow import Database
+
+csrf = CSRFProtect()
 
 
 def create_app(config: settings.Config | None = None, *, serving: bool = False) -> Flask:
@@ -22,9 +25,17 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     app.config.from_object(config)
     app.extensions["doeflow.db"] = Database.connect(config.DATABASE_URL)
 
-    from . import cli, home
+    from . import api, auth, cli, home, i18n, inbox, instance_pages, start_pages, task_pages, ui
 
-    app.register_blueprint(home.bp)
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    i18n.init_app(app)
+    ui.register(app)
+    for blueprint in (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp):
+        app.register_blueprint(blueprint)
+    # The API authenticates with bearer tokens, never with the session cookie: no CSRF token there.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
     cli.register(app)
     if serving and config.SCHEDULER and not app.testing:
         start_ticker(app)

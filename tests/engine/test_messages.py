@@ -49,6 +49,21 @@ def test_a_thrown_message_starts_the_process_whose_start_event_catches_it(world)
     ]
 
 
+def test_a_message_kept_unmatched_starts_the_process_published_after_it(world):
+    publish_all(world, "request_funds.bpmn")
+    asking = instances.start_instance(
+        world.uow(), world.user(PD_HTI), "request_funds", "HTI", {"reference": "EPPE-HTI-8", "amount": 90000}
+    )
+    tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, asking.id).id, {})
+    assert message_rows(world) == [("FundsNeeded", "unmatched", None)]
+
+    publish_all(world, "fund_on_request.bpmn")
+    [(name, state, target)] = message_rows(world)
+    assert (name, state) == ("FundsNeeded", "delivered")
+    started = instances.get_instance(world.uow(), world.user(COM), target)
+    assert (started.process_id, started.data["reference"]) == ("fund_on_request", "EPPE-HTI-8")
+
+
 def test_a_process_with_a_message_start_can_still_be_started_by_hand(world):
     publish_all(world, "fund_on_request.bpmn")
     started = instances.start_instance(world.uow(), world.user(COM), "fund_on_request", "HTI", {})

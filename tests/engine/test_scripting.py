@@ -146,7 +146,9 @@ def test_execute_never_writes_guards_builtins_or_external_context_into_task_data
 def test_get_reads_a_variable_that_may_not_be_set_in_scripts_and_conditions():
     environment = RestrictedEnvironment()
     context = {"linked_eppe_id": "EPPE-HTI-2025-014"}
-    environment.execute("eppe_reference = get('linked_eppe_id')\nnote = get('comments', '')\nn = get('n', 0) + 1", context)
+    environment.execute(
+        "eppe_reference = get('linked_eppe_id')\nnote = get('comments', '')\nn = get('n', 0) + 1", context
+    )
     assert context == {"linked_eppe_id": "EPPE-HTI-2025-014", "eppe_reference": "EPPE-HTI-2025-014", "note": "", "n": 1}
     assert environment.evaluate("get('budget_usd', 0) > 100", {"budget_usd": 500}) is True
     assert environment.evaluate("get('budget_usd', 0) > 100", {}) is False

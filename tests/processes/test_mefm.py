@@ -92,7 +92,6 @@ def where(task) -> tuple:
     return task.title, task.lane, task.office, task.form_key
 
 
-
 # What an endorsed EPPE with the MEFM bridge among its funding routes throws (eppe.bpmn's payload).
 _HAITI_START = HAITI_HURRICANE["mefm"]["mefm_request_start"]
 EPPE_BRIDGE = {
@@ -674,7 +673,12 @@ def test_the_start_form_names_every_missing_field_and_each_bad_activity_line():
         ),
         (
             "mefm_repayment",
-            {"repaid_amount_usd": 0, "repayment_date": "2025-12-32", "repayment_source": "bank", "repayment_reference": 7},
+            {
+                "repaid_amount_usd": 0,
+                "repayment_date": "2025-12-32",
+                "repayment_source": "bank",
+                "repayment_reference": 7,
+            },
             {
                 "repaid_amount_usd": "Must be at least 1.",
                 "repayment_date": "Must be a valid date.",

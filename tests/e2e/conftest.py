@@ -1,0 +1,61 @@
+"""Fixtures for the end-to-end tests: a live server on the test database, Chromium, pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+import config as settings
+from engine import definitions
+from engine.models import User
+from engine.users import hash_password
+from tests.e2e.browser import LAUNCH_ARGS, LiveServer, require_chromium
+from tests.processes.conftest import FORMS, shipped_files
+from web import create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live(db, world):
+    """The app with the shipped processes published, on a live server; demo users have PASSWORD."""
+    definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    hashed = hash_password(PASSWORD)
+    with world.uow() as uow:
+        for user in uow.session.scalars(select(User)):
+            user.password_hash = hashed
+        uow.commit()
+    config = settings.load("test")
+    config.DATABASE_URL = db.engine.url.render_as_string(hide_password=False)
+    app = create_app(config)
+    app.extensions["doeflow.clock"] = world.clock
+    with LiveServer(app) as server:
+        yield server
+    app.extensions["doeflow.db"].engine.dispose()
+
+
+@pytest.fixture
+def open_page(browser, live):
+    """`open_page(javascript=True)`: a fresh browser context (its own cookies) on the live server."""
+    contexts = []
+
+    def new(javascript: bool = True, locale: str = "en-GB"):
+        context = browser.new_context(base_url=live.url, java_script_enabled=javascript, locale=locale)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new
+    for context in contexts:
+        context.close()

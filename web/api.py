@@ -1,0 +1,274 @@
+"""The JSON API v1 (DESIGN section 5, described by /api/v1/openapi.json): bearer tokens, one engine
+call per request, engine errors turned into HTTP statuses in one place, every error as
+`{"error": message, "fields": {field: message}}`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request, url_for
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from engine import catalog, instances, tasks, users
+from engine.catalog import StartableProcess
+from engine.clock import SYSTEM_CLOCK
+from engine.errors import Conflict, EngineError, InvalidData, NotFound, PermissionDenied
+from engine.uow import UnitOfWork
+from engine.views import EventView, InstanceView, TaskView
+
+from . import database, openapi
+
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+# Any other engine error (ProcessFailure, a refused script) means the process could not do this step.
+STATUS_OF_ERROR: tuple[tuple[type[EngineError], int], ...] = (
+    (InvalidData, 400),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+)
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
+
+
+# --- the routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return _json(openapi.document())
+
+
+@bp.get("/processes")
+def list_processes():
+    found = catalog.startable(_uow(write=False), g.api_user_id)
+    return _json({"processes": [_process(p) for p in found]})
+
+
+@bp.get("/processes/<process_id>")
+def show_process(process_id: str):
+    return _json(_process(catalog.get_startable(_uow(write=False), g.api_user_id, process_id), with_form=True))
+
+
+@bp.post("/processes/<process_id>/instances")
+def start_instance(process_id: str):
+    body = _body(required={"office"}, allowed={"office", "data"})
+    instance = instances.start_instance(_uow(), g.api_user_id, process_id, body["office"], body.get("data"))
+    location = url_for(".show_instance", instance_id=instance.id)
+    return _json(_instance(instance), 201, {"Location": location})
+
+
+@bp.get("/instances/<int:instance_id>")
+def show_instance(instance_id: int):
+    return _json(_instance(instances.get_instance(_uow(write=False), g.api_user_id, instance_id)))
+
+
+@bp.get("/instances/<int:instance_id>/events")
+def list_events(instance_id: int):
+    instance = instances.get_instance(_uow(write=False), g.api_user_id, instance_id)
+    return _json({"events": [_event(e) for e in instance.events]})
+
+
+@bp.get("/tasks")
+def list_tasks():
+    return _json({"tasks": [_task(t) for t in tasks.inbox(_uow(write=False), g.api_user_id)]})
+
+
+@bp.get("/tasks/<task_id>")
+def show_task(task_id: str):
+    return _json(_task(tasks.get_task(_uow(write=False), g.api_user_id, task_id), with_form=True))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id: str):
+    return _json(_task(tasks.claim_task(_uow(), g.api_user_id, task_id)))
+
+
+@bp.post("/tasks/<task_id>/release")
+def release_task(task_id: str):
+    return _json(_task(tasks.release_task(_uow(), g.api_user_id, task_id)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id: str):
+    body = _body(required=set(), allowed={"data"})
+    return _json(_instance(tasks.complete_task(_uow(), g.api_user_id, task_id, body.get("data"))))
+
+
+# --- authentication and errors -------------------------------------------------------------------
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _error(401, "an API token is required: Authorization: Bearer TOKEN", headers=_challenge())
+    user_id = users.user_for_token(_uow(write=False), token.strip())
+    if user_id is None:
+        return _error(401, "the API token is not valid", headers=_challenge('error="invalid_token"'))
+    g.api_user_id = user_id
+    return None
+
+
+def _challenge(*params: str) -> dict[str, str]:
+    return {"WWW-Authenticate": ", ".join(('Bearer realm="doeflow"', *params))}
+
+
+@bp.before_app_request
+def routing_errors_as_json():
+    """Unknown paths and methods under /api/v1 match no route, so the blueprint's error handlers
+    never see them; answering here keeps the app's other (HTML) error pages untouched."""
+    error = request.routing_exception
+    under_api = request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    if under_api and isinstance(error, HTTPException) and (error.code or 500) >= 400:
+        return http_error(error)
+    return None
+
+
+@bp.errorhandler(EngineError)
+def engine_error(error: EngineError):
+    status = next((code for kind, code in STATUS_OF_ERROR if isinstance(error, kind)), 422)
+    return _error(status, str(error), getattr(error, "fields", None))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
+    return _error(error.code or 500, error.description or error.name, headers=headers)
+
+
+@bp.errorhandler(InternalServerError)
+def internal_error(error: InternalServerError):
+    return _error(500, "internal error: the request was not carried out")
+
+
+# --- request and response bodies -----------------------------------------------------------------
+
+
+def _uow(*, write: bool = True) -> UnitOfWork:
+    # Tests and time-travel tools may put a clock in app.extensions["doeflow.clock"].
+    clock = current_app.extensions.get("doeflow.clock", SYSTEM_CLOCK)
+    return database(current_app).unit_of_work(clock, write=write)
+
+
+def _body(*, required: set[str], allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object, checked against the envelope (`data` is always a form object)."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except ValueError as error:
+        raise InvalidData(f"the request body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise InvalidData("the request body must be a JSON object")
+    fields = {name: "This field is required." for name in sorted(required - body.keys())}
+    fields |= {name: "Unexpected field." for name in body if name not in allowed}
+    for name in required & body.keys():
+        if not isinstance(body[name], str) or not body[name]:
+            fields[name] = "Must be text."
+    if not isinstance(body.get("data", {}), dict):
+        fields["data"] = "Must be an object of form fields."
+    if fields:
+        raise InvalidData("the request body has errors", fields)
+    return body
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    text = json.dumps(body, default=_encode, ensure_ascii=False)
+    return current_app.response_class(text, status=status, headers=headers, mimetype="application/json")
+
+
+def _error(status: int, message: str, fields: dict[str, str] | None = None, *, headers=None) -> Response:
+    return _json({"error": message, "fields": dict(fields or {})}, status, headers)
+
+
+def _encode(value: Any) -> Any:
+    """Values that task data may hold besides plain JSON (dates from scripts, decimals from DMN)."""
+    if isinstance(value, datetime):
+        return _time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _process(process: StartableProcess, *, with_form: bool = False) -> dict[str, Any]:
+    body = {
+        "id": process.process_id,
+        "name": process.name,
+        "documentation": process.documentation,
+        "version": process.version,
+        "published_at": _time(process.published_at),
+        "offices": list(process.offices),
+        "form_key": process.form_key,
+    }
+    if with_form:
+        body["form"] = process.form
+    return body
+
+
+def _task(task: TaskView, *, with_form: bool = False) -> dict[str, Any]:
+    body = {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "instance_title": task.instance_title,
+        "process_id": task.process_id,
+        "element_id": task.element_id,
+        "title": task.title,
+        "lane": task.lane,
+        "office": task.office,
+        "assignee_id": task.assignee_id,
+        "state": task.state,
+        "created_at": _time(task.created_at),
+        "due_at": _time(task.due_at),
+        "completed_at": _time(task.completed_at),
+        "form_key": task.form_key,
+    }
+    if with_form:
+        body["form"] = task.form
+    return body
+
+
+def _instance(instance: InstanceView) -> dict[str, Any]:
+    return {
+        "id": instance.id,
+        "process_id": instance.process_id,
+        "process_name": instance.process_name,
+        "version": instance.version,
+        "office": instance.office,
+        "title": instance.title,
+        "status": instance.status,
+        "sla_breached": instance.sla_breached,
+        "started_by_id": instance.started_by_id,
+        "started_at": _time(instance.started_at),
+        "completed_at": _time(instance.completed_at),
+        "tasks": [_task(t) for t in instance.tasks],
+        "data": instance.data,
+    }
+
+
+def _event(event: EventView) -> dict[str, Any]:
+    return {
+        "at": _time(event.at),
+        "kind": event.kind,
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "task_id": event.task_id,
+        "element_id": event.element_id,
+        "title": event.title,
+        "outcome": event.outcome,
+        "data": event.data,
+    }

@@ -1,0 +1,60 @@
+"""The instance page: status, SLA clock, the audit timeline and the diagram with the path taken;
+and the static files of the diagram viewer (bpmn-js, installed from npm by scripts/setup.sh)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, send_from_directory
+from flask_login import current_user, login_required
+
+from engine import instances
+
+from . import formrender
+from .ui import language, uow
+
+bp = Blueprint("instances", __name__)
+ROOT = Path(__file__).resolve().parents[1]
+BPMN_JS = ROOT / ".venv" / "npm" / "node_modules" / "bpmn-js" / "dist"
+# The only vendor files served: the viewer and its styles.
+VENDOR_FILES = {
+    "bpmn-navigated-viewer.production.min.js",
+    "assets/diagram-js.css",
+    "assets/bpmn-js.css",
+    "assets/bpmn-font/css/bpmn-embedded.css",
+}
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    instance = instances.get_instance(uow(write=False), current_user.id, instance_id)
+    forms = instances.forms_of(uow(write=False), current_user.id, instance_id)
+    lang = language()
+    answers = {
+        index: formrender.display_answers(forms.get(event.element_id) or {}, event.data, lang)
+        for index, event in enumerate(instance.events)
+        if event.kind == "completed_task" and event.data
+    }
+    return render_template("instance.html", instance=instance, answers=answers)
+
+
+@bp.get("/instances/<int:instance_id>/diagram")
+@login_required
+def diagram(instance_id: int):
+    found = instances.diagram(uow(write=False), current_user.id, instance_id)
+    return {
+        "process_id": found.process_id,
+        "xml": found.xml,
+        "completed": found.completed,
+        "active": found.active,
+        "waiting": found.waiting,
+    }
+
+
+@bp.get("/vendor/bpmn-js/<path:name>")
+def vendor(name: str):
+    if name not in VENDOR_FILES:
+        abort(404)
+    response = send_from_directory(BPMN_JS, name, max_age=86400)
+    return response

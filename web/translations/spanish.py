@@ -1,0 +1,144 @@
+"""The Spanish catalogue, written as data: `python web/translations/spanish.py` merges it into
+es/LC_MESSAGES/messages.po against messages.pot (run `python -m web.i18n extract` first).
+Terms follow the glossary of the domain research (Bandeja de entrada, Oficina en el País...)."""
+
+ES = {
+    "Please sign in to see this page.": "Inicie sesión para ver esta página.",
+    "Email": "Correo electrónico",
+    "Password": "Contraseña",
+    "The email or the password is not right.": "El correo o la contraseña no son correctos.",
+    "You are signed out.": "Sesión cerrada.",
+    "The task is yours now.": "La tarea ahora es suya.",
+    "You released the task: anyone with its role can take it.": "Liberó la tarea: cualquiera con su rol puede tomarla.",
+    "Choose the person to give the task to.": "Elija a quién dar la tarea.",
+    "The task now belongs to %(name)s.": "La tarea ahora es de %(name)s.",
+    "Choose the office this is for.": "Elija la oficina a la que corresponde.",
+    "Started: %(title)s.": "Iniciado: %(title)s.",
+    "Draft saved. It is yours until you complete or release the task.": (
+        "Borrador guardado. La tarea es suya hasta que la complete o la libere."
+    ),
+    "Nothing was saved: %(why)s.": "No se guardó nada: %(why)s.",
+    "“%(title)s” is done.": "«%(title)s» está hecho.",
+    "no deadline": "sin plazo",
+    "overdue by %(time)s": "vencida hace %(time)s",
+    "%(time)s left": "quedan %(time)s",
+    "Not found": "No encontrado",
+    "There is nothing here for you: it does not exist or belongs to another office.": (
+        "No hay nada aquí para usted: no existe o pertenece a otra oficina."
+    ),
+    "There is nothing at this address.": "No hay nada en esta dirección.",
+    "Not allowed": "No permitido",
+    "Your roles do not allow this: %(why)s": "Sus roles no lo permiten: %(why)s",
+    "Already done": "Ya hecho",
+    "Somebody acted first: %(why)s": "Alguien actuó antes: %(why)s",
+    "Not valid": "No válido",
+    "Diagram": "Diagrama",
+    "The diagram needs JavaScript; the timeline says the same in words.": (
+        "El diagrama necesita JavaScript; el historial dice lo mismo con palabras."
+    ),
+    "done": "hecho",
+    "current step": "paso actual",
+    "waiting (timer, message, called process)": "en espera (temporizador, mensaje, proceso llamado)",
+    "Main": "Principal",
+    "Inbox": "Bandeja de entrada",
+    "Start": "Iniciar",
+    "Sign out": "Cerrar sesión",
+    "Back to the inbox": "Volver a la bandeja de entrada",
+    "All my work": "Todo mi trabajo",
+    "Assigned to me": "Asignadas a mí",
+    "To claim": "Por tomar",
+    "Started by me": "Iniciadas por mí",
+    "Inbox views": "Vistas de la bandeja",
+    "Filters": "Filtros",
+    "Process": "Proceso",
+    "All": "Todos",
+    "Office": "Oficina",
+    "Overdue only": "Solo vencidas",
+    "Filter": "Filtrar",
+    "Due": "Plazo",
+    "Step": "Paso",
+    "Case": "Caso",
+    "Waiting": "En espera",
+    "Action": "Acción",
+    "Yours": "Suya",
+    "Claim": "Tomar",
+    "Nothing waits for you here.": "Nada le espera aquí.",
+    "Started": "Iniciado",
+    "Status": "Estado",
+    "Completed": "Completado",
+    "Running": "En curso",
+    "SLA breached": "SLA incumplido",
+    "You have not started anything yet.": "Aún no ha iniciado nada.",
+    "Start a process": "Iniciar un proceso",
+    "version %(n)s": "versión %(n)s",
+    "completed %(when)s": "completado el %(when)s",
+    "running since %(when)s": "en curso desde el %(when)s",
+    "Now": "Ahora",
+    "Finished.": "Terminado.",
+    "Nobody has to act now: the process waits for a timer, a message or another process.": (
+        "Nadie tiene que actuar ahora: el proceso espera un temporizador, un mensaje u otro proceso."
+    ),
+    "Timeline": "Historial",
+    "started": "iniciado",
+    "completed": "completado",
+    "claimed": "tomada",
+    "released": "liberada",
+    "reassigned": "reasignada",
+    "timer fired": "temporizador vencido",
+    "message sent": "mensaje enviado",
+    "message received": "mensaje recibido",
+    "process finished": "proceso terminado",
+    "Answers": "Respuestas",
+    "Sign in": "Iniciar sesión",
+    "Emergency response workflows of the Department of Operations and Emergencies.": (
+        "Flujos de respuesta a emergencias del Departamento de Operaciones y Emergencias."
+    ),
+    "For %(office)s": "Para %(office)s",
+    "Choose…": "Elija…",
+    "For": "Para",
+    "Your roles start no process.": "Sus roles no inician ningún proceso.",
+    "due %(when)s": "vence el %(when)s",
+    "held by %(name)s": "en manos de %(name)s",
+    "This task is closed.": "Esta tarea está cerrada.",
+    "%(name)s holds this task.": "%(name)s tiene esta tarea.",
+    "Claim this task": "Tomar esta tarea",
+    "so that others with your role see it is taken; completing it also makes it yours.": (
+        "para que otros con su rol vean que está tomada; completarla también la hace suya."
+    ),
+    "Complete": "Completar",
+    "Done": "Hecho",
+    "Save draft": "Guardar borrador",
+    "Release it for someone else with this role": "Liberarla para otra persona con este rol",
+    "Give this task to": "Dar esta tarea a",
+    "Reassign": "Reasignar",
+    "Earlier answers": "Respuestas anteriores",
+    "This is the first step.": "Este es el primer paso.",
+}
+
+
+def merge() -> list[str]:
+    """Write es/LC_MESSAGES/messages.po from the template and ES; returns the untranslated ids."""
+    from pathlib import Path
+
+    from babel.messages import pofile
+
+    here = Path(__file__).resolve().parent
+    with (here / "messages.pot").open("rb") as source:
+        catalog = pofile.read_po(source, locale="es")
+    missing = []
+    for message in catalog:
+        if message.id:
+            message.string = ES.get(message.id, "")
+            if not message.string:
+                missing.append(message.id)
+    target = here / "es" / "LC_MESSAGES" / "messages.po"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        pofile.write_po(out, catalog, omit_header=False, sort_output=True)
+    return missing
+
+
+if __name__ == "__main__":
+    gaps = merge()
+    if gaps:
+        raise SystemExit("untranslated: " + "; ".join(gaps))

@@ -1,0 +1,98 @@
+"""What the staff pages share: the clock, a unit of work per request, SLA states and the
+mapping of the engine's errors to pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import gettext as _
+
+from engine import clock as clocks
+from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from engine.uow import UnitOfWork
+
+from . import database
+
+SOON_AT_LEAST = timedelta(hours=4)  # a task is "due soon" in its last quarter, or its last 4 hours
+
+
+def clock() -> clocks.Clock:
+    return current_app.extensions.get("doeflow.clock", clocks.SYSTEM_CLOCK)
+
+
+def uow(*, write: bool = True) -> UnitOfWork:
+    return database(current_app).unit_of_work(clock(), write=write)
+
+
+def now() -> datetime:
+    return clock().now()
+
+
+@dataclass(frozen=True)
+class Sla:
+    state: str  # "overdue", "soon", "ok", or "none" (no due time)
+    text: str
+
+    @property
+    def css(self) -> str:
+        return f"sla sla-{self.state}"
+
+
+def sla(created_at: datetime, due_at: datetime | None, at: datetime | None = None) -> Sla:
+    """The SLA state of a task at a glance: time left, due soon, overdue."""
+    at = at or now()
+    if due_at is None:
+        return Sla("none", _("no deadline"))
+    left = due_at - at
+    if left <= timedelta(0):
+        return Sla("overdue", _("overdue by %(time)s", time=format_timedelta(-left, threshold=1.1)))
+    window = max(due_at - created_at, timedelta(0))
+    state = "soon" if left <= max(SOON_AT_LEAST, window / 4) else "ok"
+    return Sla(state, _("%(time)s left", time=format_timedelta(left, threshold=1.1)))
+
+
+def waited(created_at: datetime, at: datetime | None = None) -> str:
+    return format_timedelta((at or now()) - created_at, threshold=1.1)
+
+
+def when(value: datetime | None, style: str = "medium") -> str:
+    return format_datetime(value, style) if value else ""
+
+
+def language() -> str:
+    """The two-letter language of this request: the user's, else the browser's."""
+    return str(get_locale() or "en")[:2]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(sla=sla, waited=waited, when=when)
+    app.context_processor(lambda: {"lang": language()})
+
+    def page(code: int, title: str, message: str):
+        if request.path.startswith("/api/"):
+            return {"error": message, "fields": {}}, code
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(NotFound)
+    def not_found(error):
+        why = _("There is nothing here for you: it does not exist or belongs to another office.")
+        return page(404, _("Not found"), why)
+
+    @app.errorhandler(404)
+    def no_route(error):
+        return page(404, _("Not found"), _("There is nothing at this address."))
+
+    @app.errorhandler(PermissionDenied)
+    def refused(error):
+        return page(403, _("Not allowed"), _("Your roles do not allow this: %(why)s", why=str(error)))
+
+    @app.errorhandler(Conflict)
+    def conflict(error):
+        return page(409, _("Already done"), _("Somebody acted first: %(why)s", why=str(error)))
+
+    @app.errorhandler(InvalidData)
+    def invalid(error):
+        return page(400, _("Not valid"), str(error))

@@ -21,6 +21,10 @@ diagrams=(workflows/bpmn/*.bpmn)
 if [ ${#diagrams[@]} -gt 0 ]; then
   flask bpmn publish workflows/bpmn/*.bpmn workflows/bpmn/*.dmn
 fi
+# A new demo database also gets the invented scenarios as running cases (DOEFLOW_DEMO_INSTANCES=0: none).
+if [ "${DOEFLOW_ENV:-development}" != production ] && [ "${DOEFLOW_DEMO_INSTANCES:-1}" != 0 ]; then
+  flask demo instances
+fi
 
 cat <<MSG
 

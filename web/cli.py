@@ -69,6 +69,21 @@ def demo_load() -> None:
     click.echo(f"demo data loaded: {created} new users")
 
 
+@demo_group.command(
+    "instances", help="Start the demo scenarios (workflows/demo/instances.json) in a database with none."
+)
+def demo_instances() -> None:
+    if not current_app.config.get("DEMO"):
+        _fail("demo instances are not loaded in production mode (DOEFLOW_ENV=production)")
+    from engine import demo
+
+    loaded = demo.load_instances(database(current_app), SYSTEM_CLOCK)
+    if not loaded:
+        click.echo("demo instances: the database already holds instances, none added")
+    for entry in loaded:
+        click.echo(f"demo instance {entry.instance_id}: {entry.name} (now: {', '.join(entry.waiting_at) or 'done'})")
+
+
 @click.group("users", cls=AppGroup, help="Users and API tokens.")
 def users_group() -> None:
     pass

@@ -1,0 +1,24 @@
+"""The demo instances a new installation gets: every scenario starts and reaches its step."""
+
+from __future__ import annotations
+
+import json
+
+from engine import definitions, demo, tasks
+from tests.processes.conftest import FORMS, shipped_files
+
+
+def test_each_demo_scenario_starts_and_waits_at_its_step_once(world):
+    definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    loaded = demo.load_instances(world.db, world.clock)
+    wanted = json.loads(demo.DEMO_FILE.read_text())["instances"]
+    assert [entry.name for entry in loaded] == [entry["name"] for entry in wanted]
+    assert [entry.waiting_at for entry in loaded] == [
+        ["Review the request for the region"],
+        ["Decide the request"],
+        ["Draft the proposal"],
+        ["Agree the sector and the IOM share"],
+    ]
+    inbox = tasks.inbox(world.uow(), world.user("emergency-focal-point@ro-americas.demo"))
+    assert loaded[0].instance_id in {t.instance_id for t in inbox}
+    assert demo.load_instances(world.db, world.clock) == []  # a database with instances is left alone

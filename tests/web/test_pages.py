@@ -72,6 +72,7 @@ def test_pages_need_a_sign_in_and_a_wrong_password_says_the_same_as_an_unknown_e
     wrong = browser.sign_in(COM, "not the password")
     unknown = Client(site).sign_in("nobody@nowhere.example", "not the password")
     assert wrong.status_code == unknown.status_code == 401
+
     def page(response, email):
         text = re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", response.get_data(as_text=True))
         return text.replace(f'value="{email}"', "")

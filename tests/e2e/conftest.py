@@ -59,3 +59,19 @@ def open_page(browser, live):
     yield new
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def sqlite_live_page(browser, sqlite_db):
+    """A page of the app (on SQLite) with the bpmn-js viewer script loaded, for checks of diagrams."""
+    config = settings.load("test")
+    config.DATABASE_URL = sqlite_db.engine.url.render_as_string(hide_password=False)
+    app = create_app(config)
+    with LiveServer(app) as server:
+        context = browser.new_context(base_url=server.url)
+        page = context.new_page()
+        page.goto("/login")
+        page.add_script_tag(url="/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js")
+        yield page
+        context.close()
+    app.extensions["doeflow.db"].engine.dispose()

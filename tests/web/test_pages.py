@@ -182,3 +182,14 @@ def test_the_language_is_kept_on_the_user_and_spanish_validation_messages_are_sh
     again.get(f"/tasks/{task.id}")
     refused = again.post(f"/tasks/{task.id}", {"regional_recommendation": "return", "_action": "complete"})
     assert "Este campo es obligatorio." in refused.get_data(as_text=True)
+
+
+def test_times_are_shown_in_the_users_time_zone(site, world):
+    at_regional_review(world)  # submitted at T0, 2026-11-25 12:00 UTC: due 2026-11-27 12:00 UTC
+    with world.uow() as uow:
+        uow.session.scalar(select(User).where(User.email == EFP)).timezone = "America/Port-au-Prince"
+        uow.commit()
+    browser = Client(site)
+    browser.sign_in(EFP)
+    page = browser.get("/").get_data(as_text=True)
+    assert "11/27/26, 7:00\u202fAM" in page  # UTC-5 in November

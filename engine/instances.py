@@ -126,14 +126,26 @@ def instance_view(uow: UnitOfWork, instance: ProcessInstance, workflow) -> Insta
         .where(AuditEvent.instance_id == instance.id)
         .order_by(AuditEvent.id)
     ).all()
-    last = workflow.last_task
-    data = dict(workflow.data) if workflow.is_completed() or last is None else dict(last.data)
     return InstanceView.of(
         instance,
         tasks=[TaskView.of(t, instance.title) for t in tasks],
         events=[EventView.of(event, name) for event, name in rows],
-        data=data,
+        data=current_data(workflow),
     )
+
+
+def current_data(workflow) -> dict[str, Any]:
+    """The data as the work stands: the process's result once it ended; else what the most recently
+    opened step sees (a task waiting for a person, in a sub-process or a called process too), else
+    the last step run. SpiffWorkflow's `last_task` alone can be an engine control task that ran
+    before a script changed the data (after a message start)."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+    if ready:
+        return dict(max(ready, key=lambda t: t.last_state_change).data)
+    last = workflow.last_task
+    return dict(last.data) if last is not None else dict(workflow.data)
 
 
 def start_from_message(

@@ -33,7 +33,10 @@ def select_timezone() -> str | None:
 
 
 def init_app(app: Flask) -> None:
-    compile_catalogues(stale_only=True)
+    try:
+        compile_catalogues(stale_only=True)  # setup compiles them; this catches an edited .po
+    except OSError as error:  # a read-only installation: use what setup compiled
+        app.logger.warning("translations not recompiled: %s", error)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
 

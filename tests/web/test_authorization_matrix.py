@@ -1,0 +1,215 @@
+"""Who may do what, where: every staff route and API endpoint that touches a case, for every demo
+user (every role, in the case's own office, another country office, the regional office and
+headquarters), checked against ONE declarative table of permissions below.
+
+The case: a Haiti MEFM request waiting for the regional review (a task in the lane "Emergency
+Focal Point"). Each test item is one person acting on a fresh database; refused actions must change
+nothing, so the cells of one person run in sequence: 27 people x 18 cells = 486 cells per database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from engine import definitions, instances, org, tasks, users
+from engine.models import User
+from engine.users import hash_password
+from tests.processes.conftest import WORKFLOWS
+from tests.processes.scenarios import HAITI_HURRICANE
+from tests.web.test_pages import PASSWORD, Client
+
+CASE_OFFICE = "HTI"
+MEFM = HAITI_HURRICANE["mefm"]
+REVIEW = {"regional_recommendation": "recommend", "regional_comments": "Recommended for headquarters."}
+FORMS_DIR = str(WORKFLOWS.parents[1] / "forms")
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    role: str
+    office: str
+
+    @property
+    def where(self) -> str:
+        """The person's office seen from the case: own, other (country), regional or hq."""
+        if self.office == CASE_OFFICE:
+            return "own"
+        return {"regional": "regional", "hq": "hq"}.get(org.ROLES[self.role], "other")
+
+
+PEOPLE = [Person(d.email, d.role, d.office) for d in users.demo_users()]
+
+
+# --- the table of permissions ----------------------------------------------------------------------
+# Who sees the case: its own office, the regional office above it, headquarters. Nobody else learns
+# that it exists (404, never 403). Who acts on the review task: the Emergency Focal Point (its lane).
+# Who reassigns: a Regional Director (for the region's offices) or an Admin. Who starts an MEFM request:
+# a Chief of Mission, for their own office.
+
+
+def sees(p: Person) -> bool:
+    return p.where in ("own", "regional", "hq")
+
+
+def acts_on_review(p: Person) -> bool:
+    return p.role == "Emergency Focal Point"
+
+
+def supervises(p: Person) -> bool:
+    return p.role in ("Regional Director", "Admin")
+
+
+def starts_mefm(p: Person) -> bool:
+    return p.role == "Chief of Mission"
+
+
+def hidden_or(p: Person, allowed: bool, ok: int, refused: int = 403) -> int:
+    return 404 if not sees(p) else (ok if allowed else refused)
+
+
+# (cell name, expected status for a person) in the order they run.
+API_CELLS = [
+    ("api GET instance", lambda p: hidden_or(p, True, 200)),
+    ("api GET instance events", lambda p: hidden_or(p, True, 200)),
+    ("api GET task", lambda p: hidden_or(p, True, 200)),
+    ("api inbox lists the task", lambda p: 200 if acts_on_review(p) else 204),  # 204: listed nowhere
+    ("api GET startable mefm_request", lambda p: 200 if starts_mefm(p) else 404),
+    (
+        "api POST start mefm_request in HTI",
+        lambda p: 201 if starts_mefm(p) and p.where == "own" else hidden_or(p, False, 0),
+    ),
+    ("api POST claim", lambda p: hidden_or(p, acts_on_review(p), 200)),
+    ("api POST release", lambda p: hidden_or(p, acts_on_review(p), 200)),
+    ("api POST complete", lambda p: hidden_or(p, acts_on_review(p), 200)),
+]
+PAGE_CELLS = [
+    ("GET instance page", lambda p: hidden_or(p, True, 200)),
+    ("GET instance diagram", lambda p: hidden_or(p, True, 200)),
+    ("GET task page", lambda p: hidden_or(p, True, 200)),
+    ("inbox lists the task", lambda p: 200 if acts_on_review(p) else 204),
+    ("GET start form mefm_request", lambda p: 200 if starts_mefm(p) else 404),
+    ("POST claim", lambda p: hidden_or(p, acts_on_review(p), 302)),
+    ("POST release", lambda p: hidden_or(p, acts_on_review(p), 302)),
+    ("POST reassign to the focal point", lambda p: hidden_or(p, supervises(p), 302)),
+    ("POST complete", lambda p: hidden_or(p, acts_on_review(p), 302)),
+]
+
+
+@pytest.fixture
+def case(world):
+    """The Haiti request at the regional review, and every demo user with a password."""
+    files = {name: (WORKFLOWS / name).read_bytes() for name in ("mefm_request.bpmn", "mefm_approval_authority.dmn")}
+    definitions.publish(world.uow(), files, forms_dir=FORMS_DIR)
+    with world.uow() as uow:
+        hashed = hash_password(PASSWORD)
+        for user in uow.session.scalars(select(User)):
+            user.password_hash = hashed
+        uow.commit()
+    com, rm = "chief-of-mission@hti.demo", "resources-management@hti.demo"
+    instance = instances.start_instance(world.uow(), world.user(com), "mefm_request", "HTI", MEFM["mefm_request_start"])
+    for who, data in ((rm, MEFM["mefm_budget_check"]), (com, MEFM["mefm_com_submission"])):
+        task = next(t for t in tasks.inbox(world.uow(), world.user(who)) if t.instance_id == instance.id)
+        tasks.complete_task(world.uow(), world.user(who), task.id, data)
+    [review] = [t for t in instances.get_instance(world.uow(), world.user(com), instance.id).tasks]
+    return instance.id, review.id
+
+
+def changed(world, instance_id: int) -> tuple:
+    """What a refused action must leave as it was: the timeline and the open tasks' holders."""
+    view = instances.get_instance(world.uow(), world.user("admin@hq.demo"), instance_id)
+    return len(view.events), [(t.id, t.assignee_id, t.state) for t in view.tasks]
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=[p.email for p in PEOPLE])
+def test_api_permissions(app, world, case, person):
+    instance_id, task_id = case
+    app.extensions["doeflow.clock"] = world.clock
+    client = app.test_client()
+    token = users.issue_token(world.uow(), person.email)
+    auth = {"Authorization": f"Bearer {token}"}
+    api = "/api/v1"
+
+    def status(name: str) -> int:
+        if name == "api GET instance":
+            return client.get(f"{api}/instances/{instance_id}", headers=auth).status_code
+        if name == "api GET instance events":
+            return client.get(f"{api}/instances/{instance_id}/events", headers=auth).status_code
+        if name == "api GET task":
+            return client.get(f"{api}/tasks/{task_id}", headers=auth).status_code
+        if name == "api inbox lists the task":
+            listed = [t["id"] for t in client.get(f"{api}/tasks", headers=auth).get_json()["tasks"]]
+            return 200 if task_id in listed else 204
+        if name == "api GET startable mefm_request":
+            return client.get(f"{api}/processes/mefm_request", headers=auth).status_code
+        if name == "api POST start mefm_request in HTI":
+            body = {"office": "HTI", "data": MEFM["mefm_request_start"]}
+            return client.post(f"{api}/processes/mefm_request/instances", headers=auth, json=body).status_code
+        if name == "api POST claim":
+            return client.post(f"{api}/tasks/{task_id}/claim", headers=auth).status_code
+        if name == "api POST release":
+            return client.post(f"{api}/tasks/{task_id}/release", headers=auth).status_code
+        if name == "api POST complete":
+            return client.post(f"{api}/tasks/{task_id}/complete", headers=auth, json={"data": REVIEW}).status_code
+        raise AssertionError(name)
+
+    run_cells(world, instance_id, person, API_CELLS, status)
+
+
+@pytest.mark.parametrize("person", PEOPLE, ids=[p.email for p in PEOPLE])
+def test_page_permissions(app, world, case, person):
+    instance_id, task_id = case
+    app.extensions["doeflow.clock"] = world.clock
+    browser = Client(app)
+    browser.sign_in(person.email)
+
+    def status(name: str) -> int:
+        if name == "GET instance page":
+            return browser.get(f"/instances/{instance_id}").status_code
+        if name == "GET instance diagram":
+            return browser.get(f"/instances/{instance_id}/diagram").status_code
+        if name == "GET task page":
+            return browser.get(f"/tasks/{task_id}").status_code
+        if name == "inbox lists the task":
+            return 200 if f"/tasks/{task_id}" in browser.get("/").get_data(as_text=True) else 204
+        if name == "GET start form mefm_request":
+            return browser.get("/start/mefm_request").status_code
+        if name == "POST claim":
+            return browser.post(f"/tasks/{task_id}/claim").status_code
+        if name == "POST release":
+            return browser.post(f"/tasks/{task_id}/release").status_code
+        if name == "POST reassign to the focal point":
+            efp = world.user("emergency-focal-point@ro-americas.demo")
+            response = browser.post(f"/tasks/{task_id}/reassign", {"assignee": str(efp)})
+            if response.status_code == 302:  # allowed: undo it, so the cells after start from the same state
+                tasks.release_task(world.uow(), efp, task_id)
+            return response.status_code
+        if name == "POST complete":
+            browser.get(f"/tasks/{task_id}")
+            return browser.post(f"/tasks/{task_id}", {**REVIEW, "_action": "complete"}).status_code
+        raise AssertionError(name)
+
+    run_cells(world, instance_id, person, PAGE_CELLS, status)
+
+
+def run_cells(world, instance_id, person, cells, status) -> None:
+    leaks = []
+    for name, expected in cells:
+        before = changed(world, instance_id)
+        got = status(name)
+        want = expected(person)
+        if got != want:
+            leaks.append(f"{name}: got {got}, the table says {want}")
+        elif want >= 400 and changed(world, instance_id) != before:
+            leaks.append(f"{name}: refused ({got}) but the case changed")
+    assert not leaks, f"{person.email} ({person.role}, {person.where}): " + "; ".join(leaks)
+
+
+def test_the_table_covers_every_role_in_every_position():
+    positions = {(p.role, p.where) for p in PEOPLE}
+    for role, level in org.ROLES.items():
+        wanted = {"country": {"own", "other"}, "regional": {"regional"}, "hq": {"hq"}}[level]
+        assert {(role, w) for w in wanted} <= positions, role
+    assert len(PEOPLE) * (len(API_CELLS) + len(PAGE_CELLS)) == 27 * 18

@@ -4,7 +4,7 @@ headquarters), checked against ONE declarative table of permissions below.
 
 The case: a Haiti MEFM request waiting for the regional review (a task in the lane "Emergency
 Focal Point"). Each test item is one person acting on a fresh database; refused actions must change
-nothing, so the cells of one person run in sequence: 27 people x 18 cells = 486 cells per database."""
+nothing, so the cells of one person run in sequence: 27 people x 21 cells = 567 cells per database."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ API_CELLS = [
     ("api GET instance events", lambda p: hidden_or(p, True, 200)),
     ("api GET task", lambda p: hidden_or(p, True, 200)),
     ("api inbox lists the task", lambda p: 200 if acts_on_review(p) else 204),  # 204: listed nowhere
+    ("api list of startable processes", lambda p: 200 if starts_mefm(p) else 204),
     ("api GET startable mefm_request", lambda p: 200 if starts_mefm(p) else 404),
     (
         "api POST start mefm_request in HTI",
@@ -90,7 +91,9 @@ PAGE_CELLS = [
     ("GET instance diagram", lambda p: hidden_or(p, True, 200)),
     ("GET task page", lambda p: hidden_or(p, True, 200)),
     ("inbox lists the task", lambda p: 200 if acts_on_review(p) else 204),
+    ("start page lists mefm_request", lambda p: 200 if starts_mefm(p) else 204),
     ("GET start form mefm_request", lambda p: 200 if starts_mefm(p) else 404),
+    ("POST start form mefm_request for HTI", lambda p: (302 if p.where == "own" else 400) if starts_mefm(p) else 404),
     ("POST claim", lambda p: hidden_or(p, acts_on_review(p), 302)),
     ("POST release", lambda p: hidden_or(p, acts_on_review(p), 302)),
     ("POST reassign to the focal point", lambda p: hidden_or(p, supervises(p), 302)),
@@ -142,6 +145,9 @@ def test_api_permissions(app, world, case, person):
         if name == "api inbox lists the task":
             listed = [t["id"] for t in client.get(f"{api}/tasks", headers=auth).get_json()["tasks"]]
             return 200 if task_id in listed else 204
+        if name == "api list of startable processes":
+            listed = [p["id"] for p in client.get(f"{api}/processes", headers=auth).get_json()["processes"]]
+            return 200 if "mefm_request" in listed else 204
         if name == "api GET startable mefm_request":
             return client.get(f"{api}/processes/mefm_request", headers=auth).status_code
         if name == "api POST start mefm_request in HTI":
@@ -174,6 +180,12 @@ def test_page_permissions(app, world, case, person):
             return browser.get(f"/tasks/{task_id}").status_code
         if name == "inbox lists the task":
             return 200 if f"/tasks/{task_id}" in browser.get("/").get_data(as_text=True) else 204
+        if name == "start page lists mefm_request":
+            return 200 if "/start/mefm_request" in browser.get("/start").get_data(as_text=True) else 204
+        if name == "POST start form mefm_request for HTI":
+            browser.get("/start")
+            form = {"office": "HTI", "_action": "start", **flat(MEFM["mefm_request_start"])}
+            return browser.post("/start/mefm_request", form).status_code
         if name == "GET start form mefm_request":
             return browser.get("/start/mefm_request").status_code
         if name == "POST claim":
@@ -194,6 +206,52 @@ def test_page_permissions(app, world, case, person):
     run_cells(world, instance_id, person, PAGE_CELLS, status)
 
 
+def flat(data: dict) -> dict:
+    """Form data as a browser posts it (groups as `name.0.field`)."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, list):
+            for index, row in enumerate(value):
+                out.update({f"{key}.{index}.{field}": str(v) for field, v in row.items()})
+        else:
+            out[key] = str(value)
+    return out
+
+
+# Every endpoint of the app and the cells that check it; those left out are public on purpose.
+PUBLIC = {"static", "home.health", "auth.login", "auth.logout", "auth.language", "instances.vendor"}
+PUBLIC |= {"api.openapi_document"}
+ENDPOINT_CELLS = {
+    "inbox.index": "inbox lists the task",
+    "inbox.claim": "POST claim",
+    "inbox.release": "POST release",
+    "inbox.reassign": "POST reassign to the focal point",
+    "tasks.show": "GET task page",
+    "tasks.submit": "POST complete",
+    "start.index": "start page lists mefm_request",
+    "start.form": "POST start form mefm_request for HTI",
+    "instances.show": "GET instance page",
+    "instances.diagram": "GET instance diagram",
+    "api.list_processes": "api list of startable processes",
+    "api.show_process": "api GET startable mefm_request",
+    "api.start_instance": "api POST start mefm_request in HTI",
+    "api.show_instance": "api GET instance",
+    "api.list_events": "api GET instance events",
+    "api.list_tasks": "api inbox lists the task",
+    "api.show_task": "api GET task",
+    "api.claim_task": "api POST claim",
+    "api.release_task": "api POST release",
+    "api.complete_task": "api POST complete",
+}
+
+
+def test_every_endpoint_of_the_app_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC == set(ENDPOINT_CELLS)
+    cells = {name for name, _ in API_CELLS + PAGE_CELLS}
+    assert set(ENDPOINT_CELLS.values()) <= cells
+
+
 def run_cells(world, instance_id, person, cells, status) -> None:
     leaks = []
     for name, expected in cells:
@@ -212,4 +270,4 @@ def test_the_table_covers_every_role_in_every_position():
     for role, level in org.ROLES.items():
         wanted = {"country": {"own", "other"}, "regional": {"regional"}, "hq": {"hq"}}[level]
         assert {(role, w) for w in wanted} <= positions, role
-    assert len(PEOPLE) * (len(API_CELLS) + len(PAGE_CELLS)) == 27 * 18
+    assert len(PEOPLE) * (len(API_CELLS) + len(PAGE_CELLS)) == 27 * 21

@@ -77,8 +77,11 @@ def publish(
     *,
     published_by: int | None = None,
     forms_dir: str | None = None,
+    forms: Mapping[str, str] | None = None,
 ) -> list[Published]:
-    """Validate `files` (BPMN and DMN, by name) and publish every process they define."""
+    """Validate `files` (BPMN and DMN, by name) and publish every process they define. A form is
+    taken from `forms` (key -> JSON text, e.g. a draft's), else from `forms_dir`, else from the
+    published version that already has it."""
     with uow:
         session = uow.session
         batch = dict(files)
@@ -95,7 +98,8 @@ def publish(
         for name in batch:
             for process_id in index[name].processes:
                 if process_id in definitions.process_ids:
-                    stored = _closure(process_id, index, diagrams, extra_forms, forms_dir)
+                    given = {f"{FORMS_PREFIX}{key}.json": text for key, text in (forms or {}).items()}
+                    stored = _closure(process_id, index, diagrams, {**extra_forms, **given}, forms_dir, given)
                     results.append(_store_version(uow, process_id, definitions, stored, published_by, warnings))
         uow.commit()
     if any(result.created for result in results):
@@ -143,7 +147,9 @@ def _dependencies_from_database(
     return diagrams, forms
 
 
-def _closure(process_id: str, index, diagrams, extra_forms: dict[str, str], forms_dir: str | None) -> dict[str, str]:
+def _closure(
+    process_id: str, index, diagrams, extra_forms: dict[str, str], forms_dir: str | None, given: dict | None = None
+) -> dict[str, str]:
     by_process = {p: name for name, entry in index.items() for p in entry.processes}
     by_decision = {d: name for name, entry in index.items() for d in entry.decisions_defined}
 
@@ -162,7 +168,9 @@ def _closure(process_id: str, index, diagrams, extra_forms: dict[str, str], form
     for key in sorted(set().union(*(index[n].form_keys for n in chosen))):
         form_name = f"{FORMS_PREFIX}{key}.json"
         path = os.path.join(forms_dir, f"{key}.json") if forms_dir else None
-        if path and os.path.exists(path):
+        if given and form_name in given:
+            stored[form_name] = given[form_name]
+        elif path and os.path.exists(path):
             with open(path, encoding="utf-8") as handle:
                 stored[form_name] = handle.read()
         elif form_name in extra_forms:

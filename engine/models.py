@@ -105,6 +105,26 @@ class ProcessVersion(Base):
     published_at: Mapped[datetime]
 
 
+class ProcessDraft(Base):
+    """A process manager's work in progress on a process: its files as last saved, not yet published."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    # file name -> text, as ProcessVersion.files: .bpmn, .dmn and forms/<key>.json
+    files: Mapped[dict[str, str]] = mapped_column(Json, deferred=True)
+    based_on_version: Mapped[int | None]
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime]
+    published_version: Mapped[int | None]
+    revision: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (Index("ix_instance_office_status", "office_code", "status"),)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, or_, select, union_all
 
 from forms.validation import editable, field_errors
 
@@ -33,31 +33,42 @@ def inbox(
     overdue ones, given now). Reads the task projection only, never workflow state."""
     with uow:
         actor = org.load_actor(uow.session, actor_id)
-        claimable = (
-            and_(
-                HumanTask.assignee_id.is_(None),
-                tuple_(HumanTask.candidate_role, HumanTask.candidate_office).in_(list(actor.memberships)),
-            )
-            if actor.memberships
-            else false()
-        )
-        mine = HumanTask.assignee_id == actor.id
-        wanted = {"all": or_(mine, claimable), "mine": mine, "claimable": claimable}[which]
-        query = (
+        filters = [HumanTask.state == "open"]
+        if process_id:
+            filters.append(HumanTask.process_id == process_id)
+        if office:
+            filters.append(HumanTask.office_code == office)
+        if due_before is not None:
+            filters.append(HumanTask.due_at < due_before)
+        soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+
+        def part(condition):
+            # Each half on its own index, limited: the query stays flat as the history grows
+            # (one OR over both halves makes SQLite walk every open task; docs/benchmarks.md).
+            chosen = select(HumanTask.id).where(*filters, condition).order_by(*soonest_first).limit(limit)
+            return select(chosen.subquery().c.id)
+
+        parts = []
+        if which in ("all", "mine"):
+            parts.append(part(HumanTask.assignee_id == actor.id))
+        if which in ("all", "claimable") and actor.memberships:
+            roles = [
+                and_(HumanTask.candidate_role == role, HumanTask.candidate_office == where)
+                for role, where in sorted(actor.memberships)
+            ]
+            parts.append(part(and_(HumanTask.assignee_id.is_(None), or_(*roles))))
+        if not parts:
+            return []
+        ids = parts[0] if len(parts) == 1 else union_all(*parts)
+        rows = uow.session.execute(
             select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name)
             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
             .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
             .outerjoin(User, User.id == HumanTask.assignee_id)
-            .where(HumanTask.state == "open", wanted)
-        )
-        if process_id:
-            query = query.where(HumanTask.process_id == process_id)
-        if office:
-            query = query.where(HumanTask.office_code == office)
-        if due_before is not None:
-            query = query.where(HumanTask.due_at < due_before)
-        soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-        rows = uow.session.execute(query.order_by(*soonest_first).limit(limit)).all()
+            .where(HumanTask.id.in_(ids))
+            .order_by(*soonest_first)
+            .limit(limit)
+        ).all()
         return [
             TaskView.of(task, title, process_name=process_name, assignee_name=assignee)
             for task, title, process_name, assignee in rows

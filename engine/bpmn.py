@@ -421,3 +421,25 @@ def validate_paths(paths: Sequence[str], known_roles: Collection[str] | None = N
         except OSError as error:
             problems.append(Problem(path, None, None, f"cannot read file: {error.strerror or error}"))
     return problems + load_definitions(files, known_roles=known_roles).problems
+
+
+def event_kinds(workflow) -> frozenset[type]:
+    """The event definition types a workflow's process (and its sub-processes) use; computed once
+    per parsed spec (specs are shared and immutable), so a unit of work can skip looking for rows
+    of kinds the process cannot have (no timer rows without timer events)."""
+    spec = workflow.spec
+    kinds = getattr(spec, "_doeflow_event_kinds", None)
+    if kinds is None:
+        specs = [spec, *workflow.subprocess_specs.values()]
+        kinds = frozenset(
+            type(task_spec.event_definition)
+            for each in specs
+            for task_spec in each.task_specs.values()
+            if getattr(task_spec, "event_definition", None) is not None
+        )
+        spec._doeflow_event_kinds = kinds
+    return kinds
+
+
+def uses(workflow, definition_type: type) -> bool:
+    return any(issubclass(kind, definition_type) for kind in event_kinds(workflow))

@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from . import audit, definitions
+from . import audit, bpmn, definitions
 from . import clock as clocks
 from .models import Message, MessageSubscription, Office, ProcessInstance
 from .uow import Database, UnitOfWork
@@ -77,6 +77,8 @@ def sync_subscriptions(uow: UnitOfWork, instance: ProcessInstance, workflow: Bpm
     matches (returned, to be delivered after the commit)."""
     session = uow.session
     woken = []
+    if not bpmn.uses(workflow, MessageEventDefinition):
+        return woken  # a process that catches no message has no subscriptions
     existing = {
         s.task_id: s
         for s in session.scalars(select(MessageSubscription).where(MessageSubscription.instance_id == instance.id))

@@ -76,37 +76,39 @@ def queue(
     # and on PostgreSQL a concurrent insert of the same key waits for the other to commit.
     insert = postgresql.insert if uow.database.dialect == "postgresql" else sqlite.insert
     office = session.get(Office, instance.office_code)
-    queued = 0
+    now = uow.now()
+    rows = []
     for user in recipients:
         key = f"{dedupe_key}:{user.id}"
         if len(key) > OutboxEmail.dedupe_key.type.length:
             raise ValueError(f"dedupe key too long: {key!r}")
         language = language_of(user)
         subject, body = render(kind, language, _values(user, instance, office, task_id, task_title, context or {}))
-        now = uow.now()
-        inserted = session.execute(
-            insert(OutboxEmail)
-            .values(
-                dedupe_key=key,
-                message_id=message_id(key),
-                kind=kind,
-                instance_id=instance.id,
-                task_id=task_id,
-                recipient_id=user.id,
-                to_address=user.email,
-                language=language,
-                subject=subject,
-                body=body,
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxEmail.id)
-        ).scalar()
-        queued += inserted is not None
-    return queued
+        rows.append(
+            {
+                "dedupe_key": key,
+                "message_id": message_id(key),
+                "kind": kind,
+                "instance_id": instance.id,
+                "task_id": task_id,
+                "recipient_id": user.id,
+                "to_address": user.email,
+                "language": language,
+                "subject": subject,
+                "body": body,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    if not rows:
+        return 0
+    # One statement for every recipient of this email.
+    inserted = session.execute(
+        insert(OutboxEmail).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxEmail.id)
+    ).all()
+    return len(inserted)
 
 
 def message_id(dedupe_key: str) -> str:

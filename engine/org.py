@@ -97,7 +97,11 @@ def candidate_office(session: Session, role_name: str | None, office: Office) ->
 
 
 def headquarters_code(session: Session) -> str | None:
-    return session.scalar(select(Office.code).where(Office.kind == "hq").order_by(Office.code).limit(1))
+    if "doeflow.hq" not in session.info:  # asked for every headquarters task of a unit of work
+        session.info["doeflow.hq"] = session.scalar(
+            select(Office.code).where(Office.kind == "hq").order_by(Office.code).limit(1)
+        )
+    return session.info["doeflow.hq"]
 
 
 def known_roles(session: Session) -> set[str]:

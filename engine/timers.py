@@ -19,7 +19,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select, update
 
-from . import audit
+from . import audit, bpmn
 from .models import ProcessInstance, Timer
 from .uow import Database, UnitOfWork
 
@@ -94,6 +94,8 @@ def sync_timers(uow: UnitOfWork, instance: ProcessInstance, workflow: BpmnWorkfl
     session = uow.session
     waiting = {(str(t.id), timer_instant(t.internal_data["event_value"])): t for t in waiting_timers(workflow)}
     changes = TimerChanges()
+    if not waiting and not bpmn.uses(workflow, TimerEventDefinition):
+        return changes  # a process without timers has no timer rows to look at
     for row in session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.state == "pending")):
         if (row.task_id, row.due_at) in waiting:
             waiting.pop((row.task_id, row.due_at))

@@ -50,6 +50,12 @@ class Config:
         self.WORKER_LEASE_SECONDS = float(_env("WORKER_LEASE_SECONDS") or 60)
         self.WORKFLOWS_DIR = str(ROOT / "workflows" / "bpmn")
         self.FORMS_DIR = str(ROOT / "forms")
+        # Larger request bodies get 413 (JSON under /api); forms and API payloads are far smaller.
+        self.MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024)
+        # Sign-in attempts (POST /login) allowed per minute, per client address and per email.
+        self.LOGIN_ATTEMPTS_PER_MINUTE = int(_env("LOGIN_ATTEMPTS_PER_MINUTE") or 10)
+        # Where the sign-in counters live: memory (one process) unless e.g. redis://host:6379 is set.
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or "memory://"
 
 
 class DevelopmentConfig(Config):

@@ -292,3 +292,9 @@ def _view(uow: UnitOfWork, draft: ProcessDraft) -> DraftView:
         draft.published_version,
         draft.revision,
     )
+
+
+def require_manager_id(uow: UnitOfWork, actor_id: int) -> None:
+    """Refuse anyone but a Process Manager (for web routes that call no other draft function)."""
+    with uow:
+        require_manager(uow, actor_id)

@@ -29,6 +29,7 @@ from engine.errors import ScriptRefused
 
 TIME_LIMIT_SECONDS = 1.0
 MAX_RANGE_ITEMS = 10_000
+MAX_REPEATED_ITEMS = 1_000_000  # `text * n`, `[0] * n`: one operation the time bound cannot stop
 MAX_EXPONENT = 64  # largest constant allowed right of "**" and "<<"
 
 # SpiffWorkflow looks for frames of this file name to report the failing line of a script.
@@ -69,10 +70,19 @@ def _bounded_range(*args: int) -> range:
     return result
 
 
+def _guarded_mul(left: Any, right: Any) -> Any:
+    """`*`, refusing a repetition of a text or a list into more than MAX_REPEATED_ITEMS items."""
+    for sequence, times in ((left, right), (right, left)):
+        if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(times, int):
+            if len(sequence) * max(times, 0) > MAX_REPEATED_ITEMS:
+                raise ScriptRefused(f"a repetition of more than {MAX_REPEATED_ITEMS} items is not allowed")
+    return left * right
+
+
 _INPLACE_OPERATORS = {
     "+=": operator.iadd,
     "-=": operator.isub,
-    "*=": operator.imul,
+    "*=": _guarded_mul,
     "/=": operator.itruediv,
     "//=": operator.ifloordiv,
     "%=": operator.imod,
@@ -134,6 +144,7 @@ _GUARDS: dict[str, Any] = {
     "_write_": full_write_guard,
     "_inplacevar_": lambda op, target, value: _INPLACE_OPERATORS[op](target, value),
     "_apply_": lambda function, *args, **kwargs: function(*args, **kwargs),
+    "_mul_": _guarded_mul,
 }
 
 
@@ -177,6 +188,14 @@ class _Policy(RestrictingNodeTransformer):
         else:
             super().check_name(node, name, allow_magic_methods)
 
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        if isinstance(node.op, ast.Mult):  # through _mul_, which bounds a repetition's size
+            function = ast.copy_location(ast.Name("_mul_", ast.Load()), node)
+            call = ast.Call(func=function, args=[node.left, node.right], keywords=[])
+            return ast.copy_location(call, node)
+        return node
+
     def error(self, node: ast.AST, info: str) -> None:
         self.errors.append(f"{info.rstrip('.')} (line {getattr(node, 'lineno', '?')})")
 
@@ -186,7 +205,10 @@ def _compile(source: str, mode: str) -> CodeType | str:
     """Code for the source, or the first reason it is refused. A SyntaxError propagates (with its line)."""
     if mode == "eval":
         source = source.strip()  # condition text in a diagram is often indented or on its own line
-    tree = ast.parse(source, _FILENAME, mode)
+    try:
+        tree = ast.parse(source, _FILENAME, mode)
+    except (MemoryError, RecursionError):  # the parser's own limits: a very long chain of operators
+        return "the text is nested too deeply to be read"
     compile_restricted = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     result = compile_restricted(tree, _FILENAME, policy=_Policy)
     return result.errors[0] if result.errors else result.code

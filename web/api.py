@@ -32,6 +32,7 @@ STATUS_OF_ERROR: tuple[tuple[type[EngineError], int], ...] = (
     (Conflict, 409),
 )
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
+MAX_ID = 2**31 - 1  # ids are INTEGER columns (32 bits on PostgreSQL)
 
 
 # --- the routes ----------------------------------------------------------------------------------
@@ -115,6 +116,16 @@ def authenticate():
     return None
 
 
+@bp.before_request
+def path_values_in_range():
+    """An id past the database's INTEGER, or a NUL character (PostgreSQL refuses it in text), names
+    nothing that exists: answered here rather than by a database error."""
+    for value in (request.view_args or {}).values():
+        if (isinstance(value, int) and not 0 <= value <= MAX_ID) or (isinstance(value, str) and "\x00" in value):
+            return _error(404, "not found")
+    return None
+
+
 def _challenge(*params: str) -> dict[str, str]:
     return {"WWW-Authenticate": ", ".join(('Bearer realm="doeflow"', *params))}
 
@@ -161,10 +172,15 @@ def _body(*, required: set[str], allowed: set[str]) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     try:
         body = json.loads(raw) if raw.strip() else {}
+        nul = _has_nul(body)
     except ValueError as error:
         raise InvalidData(f"the request body is not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise InvalidData("the request body is nested too deeply") from error
     if not isinstance(body, dict):
         raise InvalidData("the request body must be a JSON object")
+    if nul:
+        raise InvalidData("the request body must not contain NUL characters (\\u0000)")
     fields = {name: "This field is required." for name in sorted(required - body.keys())}
     fields |= {name: "Unexpected field." for name in body if name not in allowed}
     for name in required & body.keys():
@@ -175,6 +191,16 @@ def _body(*, required: set[str], allowed: set[str]) -> dict[str, Any]:
     if fields:
         raise InvalidData("the request body has errors", fields)
     return body
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

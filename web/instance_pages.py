@@ -15,17 +15,32 @@ from .ui import language, uow
 
 bp = Blueprint("instances", __name__)
 ROOT = Path(__file__).resolve().parents[1]
-BPMN_JS = ROOT / ".venv" / "npm" / "node_modules" / "bpmn-js" / "dist"
-# The only vendor files served: the viewer and its styles.
+NPM = ROOT / ".venv" / "npm" / "node_modules"
+BPMN_JS = NPM / "bpmn-js" / "dist"
+DMN_JS = NPM / "dmn-js" / "dist"
+DMN_FILES = {
+    "dmn-modeler.production.min.js",
+    "assets/diagram-js.css",
+    "assets/dmn-js-shared.css",
+    "assets/dmn-js-drd.css",
+    "assets/dmn-js-decision-table.css",
+    "assets/dmn-js-decision-table-controls.css",
+    "assets/dmn-js-literal-expression.css",
+    "assets/dmn-js-boxed-expression.css",
+    "assets/dmn-js-boxed-expression-controls.css",
+    "assets/dmn-font/css/dmn-embedded.css",
+}
+# The only vendor files served: the viewer, the modeler and their styles.
 VENDOR_FILES = {
     "bpmn-navigated-viewer.production.min.js",
+    "bpmn-modeler.production.min.js",
     "assets/diagram-js.css",
     "assets/bpmn-js.css",
     "assets/bpmn-font/css/bpmn-embedded.css",
 }
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get("/instances/<int(max=2147483647):instance_id>")
 @login_required
 def show(instance_id: int):
     instance = instances.get_instance(uow(write=False), current_user.id, instance_id)
@@ -39,7 +54,7 @@ def show(instance_id: int):
     return render_template("instance.html", instance=instance, answers=answers)
 
 
-@bp.get("/instances/<int:instance_id>/diagram")
+@bp.get("/instances/<int(max=2147483647):instance_id>/diagram")
 @login_required
 def diagram(instance_id: int):
     found = instances.diagram(uow(write=False), current_user.id, instance_id)
@@ -56,5 +71,11 @@ def diagram(instance_id: int):
 def vendor(name: str):
     if name not in VENDOR_FILES:
         abort(404)
-    response = send_from_directory(BPMN_JS, name, max_age=86400)
-    return response
+    return send_from_directory(BPMN_JS, name, max_age=86400)
+
+
+@bp.get("/vendor/dmn-js/<path:name>")
+def vendor_dmn(name: str):
+    if name not in DMN_FILES:
+        abort(404)
+    return send_from_directory(DMN_JS, name, max_age=86400)

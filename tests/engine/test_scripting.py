@@ -161,6 +161,22 @@ def test_get_cannot_reach_the_guards_or_the_builtins(name):
         RestrictedEnvironment().evaluate(f"get({name!r})", {})
 
 
+@pytest.mark.parametrize(
+    "source",
+    ["'a' * 10**8", "10**8 * 'a'", "[0] * 10**7", "x = 'ab'\nx *= 10**7", "('a',) * 2_000_000"],
+)
+def test_one_huge_repetition_is_refused_before_it_allocates(source):
+    environment = RestrictedEnvironment()
+    with pytest.raises(ScriptRefused, match="repetition of more than"):
+        environment.execute(source, {})
+
+
+def test_ordinary_multiplication_still_works():
+    context = {"amount": 1200.5, "lines": [1, 2], "dash": "-"}
+    RestrictedEnvironment().execute("total = amount * 3\nrule = dash * 20\ntwice = lines * 2\nn = 2\nn *= 21", context)
+    assert (context["total"], context["rule"], context["twice"], context["n"]) == (3601.5, "-" * 20, [1, 2, 1, 2], 42)
+
+
 def test_evaluating_a_common_condition_is_cheap():
     env = RestrictedEnvironment()
     context = {"amount": 60000, "level": "L3"}

@@ -247,7 +247,9 @@ ENDPOINT_CELLS = {
 
 def test_every_endpoint_of_the_app_is_in_the_matrix(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert endpoints - PUBLIC == set(ENDPOINT_CELLS)
+    # The modeler is for Process Managers only: tests/web/test_modeler_pages.py walks its routes the same way.
+    modeler = {endpoint for endpoint in endpoints if endpoint.startswith("modeler.")}
+    assert endpoints - PUBLIC - modeler == set(ENDPOINT_CELLS)
     cells = {name for name, _ in API_CELLS + PAGE_CELLS}
     assert set(ENDPOINT_CELLS.values()) <= cells
 

@@ -193,3 +193,10 @@ def test_times_are_shown_in_the_users_time_zone(site, world):
     browser.sign_in(EFP)
     page = browser.get("/").get_data(as_text=True)
     assert "11/27/26, 7:00\u202fAM" in page  # UTC-5 in November
+
+
+@pytest.mark.parametrize("url", ["/instances/9223372036854775808", "/instances/9223372036854775808/diagram"])
+def test_an_id_beyond_the_database_integers_is_a_404_not_a_crash(site, url):
+    browser = Client(site)
+    browser.sign_in(EFP)
+    assert browser.get(url).status_code == 404

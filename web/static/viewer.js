@@ -13,6 +13,11 @@
     });
   }
 
+  // The viewer's stylesheet comes with the viewer: a page read without scripts never loads either.
+  var css = document.createElement("link");
+  css.rel = "stylesheet"; css.href = box.getAttribute("data-css");
+  document.head.appendChild(css);
+
   function show(state) {
     var viewer = new window.BpmnJS({ container: box });
     return viewer.importXML(state.xml).then(function () {

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, render_template, request
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 
 from engine import clock as clocks
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
@@ -96,3 +97,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(InvalidData)
     def invalid(error):
         return page(400, _("Not valid"), str(error))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database restarting or unreachable: nothing was saved (one transaction per action).
+        app.logger.warning("database unavailable: %s", error.orig)
+        response = page(503, _("Try again in a moment"), _("The database did not answer; nothing was saved."))
+        body, code = response
+        return body, code, {"Retry-After": "5"}

@@ -200,3 +200,20 @@ def test_an_id_beyond_the_database_integers_is_a_404_not_a_crash(site, url):
     browser = Client(site)
     browser.sign_in(EFP)
     assert browser.get(url).status_code == 404
+
+
+def test_a_database_that_does_not_answer_gives_a_503_page_not_a_crash(site, world, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    browser = Client(site)
+    browser.sign_in(EFP)
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
+
+    monkeypatch.setattr("engine.tasks.inbox", down)
+    response = browser.get("/")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "nothing was saved" in response.get_data(as_text=True)
+    api = site.test_client().get("/api/v1/tasks", headers={"Authorization": "Bearer nope"})
+    assert api.status_code == 401  # the API's own errors are unchanged

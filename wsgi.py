@@ -7,7 +7,7 @@ for the other CLI commands, and only while DOEFLOW_SCHEDULER is on.
 import os
 import sys
 
-from web import create_app
+from web import configure_logging, create_app
 
 
 def _serving() -> bool:
@@ -15,4 +15,6 @@ def _serving() -> bool:
     return "gunicorn" in program or (program == "flask" and "run" in sys.argv[1:])
 
 
+if _serving():
+    configure_logging()  # before the app exists, so its logs and the engine's take the chosen format
 app = create_app(serving=_serving())

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -46,8 +48,11 @@ def waiting_timers(workflow: BpmnWorkflow) -> list[Task]:
 def attached_activity(timer_task: Task) -> Task | None:
     """The activity (a task or a sub-process) a boundary timer is attached to, if any."""
     parent = timer_task.parent
-    for sibling in parent.children if parent is not None else []:
-        if sibling is not timer_task and getattr(sibling.task_spec, "event_definition", None) is None:
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None  # a timer on the flow itself (a wait), attached to nothing
+    for sibling in parent.children:
+        # The activity may itself be an event-like task (a receive task catches a message).
+        if sibling is not timer_task and not isinstance(sibling.task_spec, BoundaryEvent):
             return sibling
     return None
 

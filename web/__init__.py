@@ -61,7 +61,9 @@ def make_ticker(app: Flask) -> Ticker:
 
 
 def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from . import logs
+
+    logs.configure(logging.INFO)  # JSON lines with DOEFLOW_LOG_FORMAT=json (production's default), else text
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
 
 

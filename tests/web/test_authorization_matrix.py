@@ -219,7 +219,15 @@ def flat(data: dict) -> dict:
 
 
 # Every endpoint of the app and the cells that check it; those left out are public on purpose.
-PUBLIC = {"static", "home.health", "auth.login", "auth.logout", "auth.language", "instances.vendor"}
+PUBLIC = {
+    "static",
+    "home.health",
+    "auth.login",
+    "auth.logout",
+    "auth.language",
+    "instances.vendor",
+    "instances.vendor_dmn",
+}
 PUBLIC |= {"api.openapi_document"}
 ENDPOINT_CELLS = {
     "inbox.index": "inbox lists the task",

@@ -65,21 +65,24 @@ class Actor:
 
 
 def load_actor(session: Session, user_id: int) -> Actor:
-    user = session.get(User, user_id)
-    if user is None or not user.active:
+    """The user with their memberships and the offices they see: one query, and one more only
+    for a regional membership (its country offices)."""
+    rows = session.execute(
+        select(User.email, User.name, User.active, Membership.role_name, Membership.office_code, Office.kind)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Office, Office.code == Membership.office_code)
+        .where(User.id == user_id)
+    ).all()
+    if not rows or not rows[0].active:
         raise NotFound(f"no active user {user_id}")
-    offices = {o.code: o for o in session.scalars(select(Office))}
-    memberships = frozenset((m.role_name, m.office_code) for m in user.memberships)
-    visible: set[str] = set()
-    all_offices = False
-    for _, code in memberships:
-        office = offices[code]
-        visible.add(code)
-        if office.kind == "hq":
-            all_offices = True
-        elif office.kind == "regional":
-            visible.update(c for c, o in offices.items() if o.parent_code == code)
-    return Actor(user.id, user.email, user.name, memberships, frozenset(visible), all_offices)
+    held = [row for row in rows if row.role_name is not None]
+    memberships = frozenset((row.role_name, row.office_code) for row in held)
+    visible = {row.office_code for row in held}
+    all_offices = any(row.kind == "hq" for row in held)
+    regional = {row.office_code for row in held if row.kind == "regional"}
+    if regional and not all_offices:
+        visible.update(session.scalars(select(Office.code).where(Office.parent_code.in_(regional))))
+    return Actor(user_id, rows[0].email, rows[0].name, memberships, frozenset(visible), all_offices)
 
 
 def candidate_office(session: Session, role_name: str | None, office: Office) -> str | None:

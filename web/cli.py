@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import signal
 import sys
 from datetime import datetime
 
@@ -225,11 +226,20 @@ def worker_command() -> None:
     from . import configure_logging, make_ticker
 
     configure_logging()
-    click.echo("doeflow worker: firing timers and sending mail; Ctrl-C stops")
+    click.echo("doeflow worker: firing timers and sending mail; Ctrl-C or SIGTERM stops")
+
+    def terminate(signum, frame):  # systemd, docker and kill send SIGTERM: stop as Ctrl-C does
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, terminate)
+    ticker_ = make_ticker(current_app)
     try:
-        make_ticker(current_app).start(blocking=True)
+        ticker_.start(blocking=True)
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        ticker_.stop()  # waits for the timer or email in hand; a claim cut short is retaken after its lease
+    click.echo("doeflow worker stopped")
 
 
 @click.group("mail", cls=AppGroup, help="The email outbox.")

@@ -208,7 +208,7 @@ def test_serve_script_and_a_separate_worker_run_doeflow_in_production(throwaway_
     finally:
         stops = {}
         if worker is not None:
-            os.killpg(worker.pid, signal.SIGINT)  # the worker's documented stop (Ctrl-C)
+            os.killpg(worker.pid, signal.SIGTERM)  # as systemd or docker stop it: a clean exit
         os.killpg(server.pid, signal.SIGTERM)  # gunicorn's graceful shutdown
         stops["serve"] = server.wait(30)
         if worker is not None:

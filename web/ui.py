@@ -49,14 +49,14 @@ def sla(created_at: datetime, due_at: datetime | None, at: datetime | None = Non
         return Sla("none", _("no deadline"))
     left = due_at - at
     if left <= timedelta(0):
-        return Sla("overdue", _("overdue by %(time)s", time=format_timedelta(-left, threshold=1.1)))
+        return Sla("overdue", _("overdue by %(time)s", time=format_timedelta(-left, threshold=3)))
     window = max(due_at - created_at, timedelta(0))
     state = "soon" if left <= max(SOON_AT_LEAST, window / 4) else "ok"
-    return Sla(state, _("%(time)s left", time=format_timedelta(left, threshold=1.1)))
+    return Sla(state, _("%(time)s left", time=format_timedelta(left, threshold=3)))
 
 
 def waited(created_at: datetime, at: datetime | None = None) -> str:
-    return format_timedelta((at or now()) - created_at, threshold=1.1)
+    return format_timedelta((at or now()) - created_at, threshold=3)
 
 
 def when(value: datetime | None, style: str = "medium") -> str:

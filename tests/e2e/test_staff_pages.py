@@ -82,7 +82,7 @@ def test_a_request_goes_from_the_country_office_to_the_regional_review_in_the_br
     row = page.locator("table.inbox tr", has_text=START["title"])
     assert row.count() == 1
     assert "Review the request for the region" in row.inner_text() and "HTI" in row.inner_text()
-    assert row.locator(".sla-ok").inner_text() == "1 day left"
+    assert row.locator(".sla-ok").inner_text() == "28 hours left"  # hours, not "1 day", under 3 days
     screenshot(page, "inbox")
     row.locator("button", has_text="Claim").click()
     page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]+$"))

@@ -217,3 +217,27 @@ def test_a_database_that_does_not_answer_gives_a_503_page_not_a_crash(site, worl
     assert "nothing was saved" in response.get_data(as_text=True)
     api = site.test_client().get("/api/v1/tasks", headers={"Authorization": "Bearer nope"})
     assert api.status_code == 401  # the API's own errors are unchanged
+
+
+@pytest.mark.parametrize(
+    "window_hours, left_hours, state, text",
+    [
+        (48, 48, "ok", "48 hours left"),
+        (48, 13, "ok", "13 hours left"),
+        (48, 12, "soon", "12 hours left"),  # the last quarter of the window
+        (8, 4, "soon", "4 hours left"),  # or the last 4 hours
+        (240, 96, "ok", "4 days left"),
+        (48, -0.5, "overdue", "overdue by 30 minutes"),
+        (48, -50, "overdue", "overdue by 50 hours"),
+    ],
+)
+def test_the_sla_state_at_a_glance(app, window_hours, left_hours, state, text):
+    from datetime import datetime, timedelta, timezone
+
+    from web.ui import sla
+
+    now = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
+    due = now + timedelta(hours=left_hours)
+    with app.test_request_context("/"):
+        found = sla(due - timedelta(hours=window_hours), due, now)
+    assert (found.state, found.text) == (state, text)

@@ -7,6 +7,7 @@ test-artifacts/flow-coverage.json, and a flow no test takes fails the run."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -36,20 +37,44 @@ def published_processes(world) -> dict[str, int]:
     return {p.process_id: p.version for p in published}
 
 
-def open_tasks(world, who: str, instance_id: int) -> list[TaskView]:
-    """The open tasks of one instance in a person's inbox (assigned to them or theirs to claim)."""
-    return [t for t in tasks.inbox(world.uow(), world.user(who)) if t.instance_id == instance_id]
+def open_tasks(world, who: str, instance_id: int, title: str | None = None) -> list[TaskView]:
+    """The open tasks of one instance in a person's inbox (assigned to them or theirs to claim),
+    only those named `title` if given."""
+    return [
+        t
+        for t in tasks.inbox(world.uow(), world.user(who))
+        if t.instance_id == instance_id and (title is None or t.title == title)
+    ]
 
 
-def only_task(world, who: str, instance_id: int) -> TaskView:
-    found = open_tasks(world, who, instance_id)
-    assert len(found) == 1, f"{who} has {[t.title for t in found]}"
+def only_task(world, who: str, instance_id: int, title: str | None = None) -> TaskView:
+    found = open_tasks(world, who, instance_id, title)
+    assert len(found) == 1, f"{who} has {[t.title for t in open_tasks(world, who, instance_id)]}"
     return found[0]
 
 
-def complete(world, who: str, instance_id: int, data: dict):
-    """`who` completes their one open task of the instance with `data`; returns the instance view."""
-    return tasks.complete_task(world.uow(), world.user(who), only_task(world, who, instance_id).id, data)
+def complete(world, who: str, instance_id: int, data: dict, title: str | None = None):
+    """`who` completes their one open task of the instance (named `title` if given) with `data`;
+    returns the instance view."""
+    return tasks.complete_task(world.uow(), world.user(who), only_task(world, who, instance_id, title).id, data)
+
+
+def titles(instance) -> list[str]:
+    return sorted(t.title for t in instance.tasks)
+
+
+def form(key: str) -> dict:
+    """A shipped form's JSON Schema."""
+    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
+
+
+def properties(schema: dict, path: str = ""):
+    """Every property of a form, nested ones (array items) included: (path, schema)."""
+    for name, prop in schema.get("properties", {}).items():
+        here = f"{path}.{name}" if path else name
+        yield here, prop
+        if isinstance(prop.get("items"), dict):
+            yield from properties(prop["items"], f"{here}.0")
 
 
 def tick_at(world, at: datetime):

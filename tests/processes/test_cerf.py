@@ -5,7 +5,6 @@ tests/processes/scenarios_cerf.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +18,17 @@ from engine.errors import InvalidData, NotFound, PermissionDenied
 from engine.models import Message
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
-from tests.processes.conftest import FORMS, WORKFLOWS, complete, only_task, open_tasks, tick_at
+from tests.processes.conftest import (
+    FORMS,
+    WORKFLOWS,
+    complete,
+    form,
+    only_task,
+    open_tasks,
+    properties,
+    tick_at,
+    titles,
+)
 from tests.processes.scenarios_cerf import CERF_FAILURES, CERF_SCENARIOS, HAITI_RR, HONDURAS_UFE
 
 PROCESS = "cerf_application"
@@ -94,10 +103,6 @@ def view(world, instance_id: int, who: str = PRD):
 
 def where(task) -> tuple:
     return task.title, task.lane, task.office, task.form_key
-
-
-def titles(instance) -> list[str]:
-    return sorted(t.title for t in instance.tasks)
 
 
 def message_rows(world) -> list[tuple]:
@@ -803,19 +808,6 @@ def test_no_limit_of_the_precheck_is_written_in_the_diagram():
 
 
 # --- the forms -------------------------------------------------------------------------------------
-
-
-def form(key: str) -> dict:
-    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
-
-
-def properties(schema: dict, path: str = ""):
-    """Every property of a form, nested ones (array items) included: (path, schema)."""
-    for name, prop in schema.get("properties", {}).items():
-        here = f"{path}.{name}" if path else name
-        yield here, prop
-        if isinstance(prop.get("items"), dict):
-            yield from properties(prop["items"], f"{here}.0")
 
 
 def test_every_form_named_by_the_diagram_exists_and_every_field_is_labelled_in_english_and_spanish():

@@ -17,6 +17,7 @@ from engine.errors import InvalidData, NotFound, PermissionDenied
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
 from tests.conftest import T0
+from tests.processes.conftest import complete, form, only_task, open_tasks, properties, titles
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / "workflows" / "bpmn" / "endorsement.bpmn"
@@ -122,30 +123,8 @@ def start(world, document: dict, office: str = "HTI", **changes):
     )
 
 
-def open_tasks(world, who: str, instance_id: int, title: str | None = None):
-    return [
-        t
-        for t in tasks.inbox(world.uow(), world.user(who))
-        if t.instance_id == instance_id and (title is None or t.title == title)
-    ]
-
-
-def task_of(world, who: str, instance_id: int, title: str | None = None):
-    found = open_tasks(world, who, instance_id, title)
-    assert len(found) == 1, f"{who} has {[t.title for t in open_tasks(world, who, instance_id)]}"
-    return found[0]
-
-
-def complete(world, who: str, instance_id: int, data: dict, title: str | None = None):
-    return tasks.complete_task(world.uow(), world.user(who), task_of(world, who, instance_id, title).id, data)
-
-
 def view(world, instance_id: int, who: str = DIRECTOR):
     return instances.get_instance(world.uow(), world.user(who), instance_id)
-
-
-def titles(instance) -> list[str]:
-    return sorted(t.title for t in instance.tasks)
 
 
 def screened(world, document: dict, office: str = "HTI", **changes):
@@ -173,7 +152,7 @@ def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_co
     pd = project_developer("PAN")
     instance = start(world, PANAMA_DARIEN, "PAN")
     assert instance.title == PANAMA_DARIEN["title"]
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     assert (screen.title, screen.lane, screen.office, screen.form_key) == (
         "Screen the submission for completeness",
         "Emergency Focal Point",
@@ -185,7 +164,7 @@ def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_co
 
     missing = {"completeness_decision": "incomplete", "missing_items": "The budget lines of the health component."}
     returned = complete(world, EFP, instance.id, missing)
-    back = task_of(world, pd, instance.id)
+    back = only_task(world, pd, instance.id)
     assert [t.title for t in returned.tasks] == ["Complete the submission"]
     assert (back.lane, back.office, back.form_key) == ("Project Developer", "PAN", "endorsement_complete_submission")
     assert [who for who, _ in mailbox()] == [pd]
@@ -210,7 +189,7 @@ def test_an_incomplete_submission_goes_back_to_the_project_developer_and_once_co
         (SPECIALIST, THEMATIC, "Thematic Specialist", "endorsement_thematic_review"),
         (DONOR_RELATIONS, DONOR_REVIEW, "Donor Relations", "endorsement_donor_relations_review"),
     ]:
-        review = task_of(world, who, instance.id)
+        review = only_task(world, who, instance.id)
         assert (review.title, review.lane, review.office, review.form_key) == (title, lane, "PAN", form_key)
         assert review.due_at == T0 + timedelta(hours=96)  # L2: escalation at twice the 48-hour reminder
     assert mailbox() == sorted(
@@ -251,7 +230,7 @@ def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquar
     assert mailbox() == []  # the Regional Director waits for the last review
     after_reviews = complete(world, EFP, instance.id, {"technical_decision": "cleared"})
     assert [t.title for t in after_reviews.tasks] == [REGIONAL]
-    endorse = task_of(world, DIRECTOR, instance.id)
+    endorse = only_task(world, DIRECTOR, instance.id)
     assert (endorse.lane, endorse.office, endorse.form_key) == ("Regional Director", "HTI", "endorsement_regional")
     assert endorse.due_at is None
     assert mailbox() == [(DIRECTOR, "Task assigned")]
@@ -285,7 +264,7 @@ def test_a_cerf_proposal_is_endorsed_by_the_regional_director_and_then_by_prd_at
     mailbox()
     regional = complete(world, DIRECTOR, instance.id, {"regional_decision": "endorse", "regional_comments": "Agreed."})
     assert regional.status == "running" and [t.title for t in regional.tasks] == [HQ]
-    hq = task_of(world, PRD, instance.id)
+    hq = only_task(world, PRD, instance.id)
     assert (hq.lane, hq.office, hq.form_key) == ("PRD", "HTI", "endorsement_hq")
     assert mailbox() == [(PRD, "Task assigned")]
 
@@ -342,7 +321,7 @@ def test_a_revision_required_sends_the_document_back_and_every_review_runs_again
     )
     assert [t.title for t in returned.tasks] == ["Revise the document"]
     assert returned.data["revision_number"] == 1 and returned.data["revision_required"] is True
-    revise = task_of(world, pd, instance.id)
+    revise = only_task(world, pd, instance.id)
     assert (revise.lane, revise.form_key) == ("Project Developer", "endorsement_revise")
     assert mailbox() == [(pd, "Returned for revision")]
 
@@ -399,7 +378,7 @@ def test_overdue_reviewers_are_reminded_then_the_regional_director_reviews_in_th
     mailbox()
     world.clock.set(T0 + timedelta(hours=2))
     complete(world, SPECIALIST, instance.id, CLEARED["thematic"])  # on time: no reminder for this one
-    assert task_of(world, EFP, instance.id).due_at == T0 + timedelta(hours=escalation)
+    assert only_task(world, EFP, instance.id).due_at == T0 + timedelta(hours=escalation)
 
     tick_at(world, hours=reminder, minutes=-1)
     assert fired_timers(world, instance.id) == []
@@ -483,7 +462,7 @@ def test_a_revision_asked_for_by_the_regional_director_in_place_loops_like_any_o
     )
     assert [t.title for t in returned.tasks] == ["Revise the document"]
     complete(world, project_developer("GTM"), instance.id, {"revision_summary": "The municipality manages them."})
-    review = task_of(world, EFP, instance.id)  # a new round, with a new clock
+    review = only_task(world, EFP, instance.id)  # a new round, with a new clock
     assert review.due_at == world.clock.now() + timedelta(hours=48)
 
 
@@ -497,7 +476,7 @@ def test_people_of_another_office_or_role_are_refused(world, endorsement):
         instances.start_instance(world.uow(), world.user(DIRECTOR), PROCESS, "HTI", HAITI_PROPOSAL)
 
     instance = start(world, HAITI_PROPOSAL)
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     with pytest.raises(NotFound):
         tasks.complete_task(
             world.uow(), world.user(project_developer("PAN")), screen.id, {"completeness_decision": "complete"}
@@ -509,7 +488,7 @@ def test_people_of_another_office_or_role_are_refused(world, endorsement):
             tasks.complete_task(world.uow(), world.user(who), screen.id, {"completeness_decision": "complete"})
 
     tasks.complete_task(world.uow(), world.user(EFP), screen.id, {"completeness_decision": "complete"})
-    thematic = task_of(world, SPECIALIST, instance.id)
+    thematic = only_task(world, SPECIALIST, instance.id)
     for who in (EFP, DONOR_RELATIONS, DIRECTOR):
         with pytest.raises(PermissionDenied):
             tasks.complete_task(world.uow(), world.user(who), thematic.id, CLEARED["thematic"])
@@ -567,7 +546,7 @@ def test_a_calling_process_passes_its_data_in_and_reads_endorsed_and_the_comment
     instance = instances.start_instance(
         world.uow(), world.user(project_developer("PAN")), "endorsement_caller", "PAN", eppe
     )
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     assert (screen.process_id, screen.office, screen.lane) == ("endorsement_caller", "PAN", "Emergency Focal Point")
     complete(world, EFP, instance.id, {"completeness_decision": "complete"})
     for who, review in [(EFP, "technical"), (SPECIALIST, "thematic")]:
@@ -769,18 +748,6 @@ def test_each_review_has_a_reminder_and_an_escalation_to_the_regional_director_a
 
 
 # --- the forms -----------------------------------------------------------------------------------
-
-
-def form(key: str) -> dict:
-    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
-
-
-def properties(schema: dict, path: str = ""):
-    for name, prop in schema.get("properties", {}).items():
-        here = f"{path}.{name}" if path else name
-        yield here, prop
-        if isinstance(prop.get("items"), dict):
-            yield from properties(prop["items"], f"{here}.0")
 
 
 VALID = {

@@ -20,7 +20,7 @@ from engine.models import Message
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
 from tests.conftest import T0
-from tests.processes.conftest import FORMS, WORKFLOWS, complete, only_task, open_tasks, tick_at
+from tests.processes.conftest import FORMS, WORKFLOWS, complete, form, only_task, open_tasks, properties, tick_at
 from tests.processes.scenarios_eppe import (
     CONDITIONALLY_REQUIRED,
     EPPE_SCENARIOS,
@@ -653,19 +653,6 @@ def test_the_call_activity_calls_the_endorsement_and_the_messages_carry_their_pa
 
 
 # --- the forms -----------------------------------------------------------------------------------
-
-
-def form(key: str) -> dict:
-    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
-
-
-def properties(schema: dict, path: str = ""):
-    """Every property of a form, nested ones (array items) included: (path, schema)."""
-    for name, prop in schema.get("properties", {}).items():
-        here = f"{path}.{name}" if path else name
-        yield here, prop
-        if isinstance(prop.get("items"), dict):
-            yield from properties(prop["items"], f"{here}.0")
 
 
 def test_every_form_named_by_the_diagram_exists_and_every_field_is_labelled_in_english_and_spanish():

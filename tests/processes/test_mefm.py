@@ -3,7 +3,6 @@ the people of the offices concerned; the 48-hour SLA is tested by moving the clo
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -15,7 +14,7 @@ from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from engine.models import Message
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
-from tests.processes.conftest import FORMS, WORKFLOWS, complete, only_task, open_tasks, tick_at
+from tests.processes.conftest import WORKFLOWS, complete, form, only_task, open_tasks, tick_at
 from tests.processes.scenarios import (
     GUATEMALA_FLOODS,
     HAITI_HURRICANE,
@@ -511,10 +510,6 @@ def test_the_decision_table_covers_every_amount_and_balance_the_forms_accept_wit
 
 
 # --- the forms -----------------------------------------------------------------------------------
-
-
-def form(key: str) -> dict:
-    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
 
 
 def properties(schema: dict, path: str = ""):

@@ -5,7 +5,6 @@ INVENTED (domain.md, section 8; tests/processes/scenarios_surge.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from itertools import pairwise
 from types import SimpleNamespace
@@ -17,7 +16,7 @@ from engine import bpmn, instances, org, tasks
 from engine.errors import InvalidData, NotFound, PermissionDenied
 from engine.scripting import make_script_engine
 from forms.validation import field_errors
-from tests.processes.conftest import FORMS, WORKFLOWS, tick_at
+from tests.processes.conftest import FORMS, WORKFLOWS, complete, form, only_task, open_tasks, properties, tick_at
 from tests.processes.scenarios_surge import (
     DARIEN_IM_OFFICER,
     DARIEN_PROTECTION_OFFICER,
@@ -110,30 +109,8 @@ def start(world, request: dict, *, who: str | None = None, office: str | None = 
     return instances.start_instance(world.uow(), world.user(who or chief_of_mission(office)), PROCESS, office, data)
 
 
-def open_tasks(world, who: str, instance_id: int, title: str | None = None):
-    return [
-        t
-        for t in tasks.inbox(world.uow(), world.user(who))
-        if t.instance_id == instance_id and (title is None or t.title == title)
-    ]
-
-
-def task_of(world, who: str, instance_id: int, title: str | None = None):
-    found = open_tasks(world, who, instance_id, title)
-    assert len(found) == 1, f"{who} has {[t.title for t in open_tasks(world, who, instance_id)]}"
-    return found[0]
-
-
-def complete(world, who: str, instance_id: int, data: dict, title: str | None = None):
-    return tasks.complete_task(world.uow(), world.user(who), task_of(world, who, instance_id, title).id, data)
-
-
 def view(world, instance_id: int, who: str = DIRECTOR):
     return instances.get_instance(world.uow(), world.user(who), instance_id)
-
-
-def titles(instance) -> list[str]:
-    return sorted(t.title for t in instance.tasks)
 
 
 def where(task) -> tuple:
@@ -204,7 +181,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     com, rm = chief_of_mission(office), resources_management(office)
     instance = start(world, request)
     assert instance.status == "running" and instance.title == request["surge_request_start"]["title"]
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     assert where(screen) == (SCREEN, "Emergency Focal Point", office, "surge_screening")
     assert screen.due_at == world.clock.now() + timedelta(hours=48)  # L2: the screening SLA
     assert mailbox() == [(EFP, "Task assigned")]
@@ -218,7 +195,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     ]
     assert identify.tasks[0].due_at is None  # the SLA is on the screening only
     complete(world, EFP, instance.id, request["surge_identify_regional"])
-    release = task_of(world, DIRECTOR, instance.id)
+    release = only_task(world, DIRECTOR, instance.id)
     assert where(release) == (
         "Release the staff member from the sending office",
         "Regional Director",
@@ -227,7 +204,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     )
     assert open_tasks(world, PRD, instance.id) == []
     complete(world, DIRECTOR, instance.id, request["surge_release_regional"])
-    approval = task_of(world, DIRECTOR, instance.id)
+    approval = only_task(world, DIRECTOR, instance.id)
     assert where(approval) == (APPROVE, "Regional Director", office, "surge_approval")
     assert mailbox() == [(EFP, "Task assigned"), (DIRECTOR, "Task assigned"), (DIRECTOR, "Task assigned")]
 
@@ -244,7 +221,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     assert mailbox() == sorted([(com, "Task assigned")] + [(rm, "Task assigned")] * 3)
     for step in ("visa", "security", "contract", "travel"):
         do_pre_deployment(world, request, instance.id, step)
-    arrival = task_of(world, com, instance.id)
+    arrival = only_task(world, com, instance.id)
     assert where(arrival) == (ARRIVAL, "Chief of Mission", office, "surge_arrival")
 
     arrived_at = world.clock.now()
@@ -254,12 +231,12 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     mailbox()
     assert tick_at(world, arrived_at + timedelta(days=56, minutes=-1)).fired == 0
     assert tick_at(world, arrived_at + timedelta(days=56, seconds=1)).fired == 1
-    decide = task_of(world, com, instance.id)
+    decide = only_task(world, com, instance.id)
     assert where(decide) == (END_OF_ASSIGNMENT, "Chief of Mission", office, "surge_end_of_assignment")
     assert mailbox() == [(com, "Task assigned")]
 
     complete(world, com, instance.id, request["surge_end_of_assignment_extend"])
-    extension = task_of(world, DIRECTOR, instance.id)
+    extension = only_task(world, DIRECTOR, instance.id)
     assert where(extension) == (EXTENSION, "Regional Director", office, "surge_extension_approval")
     decided_at = world.clock.now()
     extended = complete(world, DIRECTOR, instance.id, request["surge_extension_approval"])
@@ -268,7 +245,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
     assert tick_at(world, decided_at + timedelta(days=21, minutes=-1)).fired == 0
     assert tick_at(world, decided_at + timedelta(days=21, seconds=1)).fired == 1  # the notice again
     complete(world, com, instance.id, request["surge_end_of_assignment"])
-    handover = task_of(world, com, instance.id)
+    handover = only_task(world, com, instance.id)
     assert where(handover) == (HANDOVER, "Chief of Mission", office, "surge_handover")
 
     done = complete(world, com, instance.id, request["surge_handover"])
@@ -295,7 +272,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
 def test_darien_im_officer_not_on_the_regional_roster_comes_from_the_global_roster(world, published_processes, mailbox):
     request, office = DARIEN_IM_OFFICER, "PAN"
     instance = screened(world, request)
-    identify = task_of(world, PRD, instance.id)
+    identify = only_task(world, PRD, instance.id)
     assert where(identify) == ("Identify a candidate on the global roster", "PRD", office, "surge_identify_global")
     assert open_tasks(world, EFP, instance.id) == []
     after = view(world, instance.id)
@@ -304,7 +281,7 @@ def test_darien_im_officer_not_on_the_regional_roster_comes_from_the_global_rost
     mailbox()
 
     complete(world, PRD, instance.id, request["surge_identify_global"])
-    release = task_of(world, PRD, instance.id)
+    release = only_task(world, PRD, instance.id)
     assert where(release) == (
         "Confirm the release with the sending office or partner",
         "PRD",
@@ -322,11 +299,11 @@ def test_darien_im_officer_not_on_the_regional_roster_comes_from_the_global_rost
 def test_haiti_shelter_engineer_for_20_weeks_comes_from_a_standby_partner(world, published_processes):
     request, office = HAITI_SHELTER_ENGINEER, "HTI"
     instance = screened(world, request)
-    identify = task_of(world, PRD, instance.id)
+    identify = only_task(world, PRD, instance.id)
     assert where(identify) == ("Identify a candidate with a standby partner", "PRD", office, "surge_identify_partner")
     assert view(world, instance.id).data["source_reason"] == "More than 84 days and up to 182 days: a standby partner"
     complete(world, PRD, instance.id, request["surge_identify_partner"])
-    assert where(task_of(world, PRD, instance.id)) == RELEASE["standby_partner"][:2] + (office, "surge_release_hq")
+    assert where(only_task(world, PRD, instance.id)) == RELEASE["standby_partner"][:2] + (office, "surge_release_hq")
     complete(world, PRD, instance.id, request["surge_release_hq"])
     complete(world, DIRECTOR, instance.id, request["surge_approval"])
     for step in ("contract", "visa", "travel", "security"):
@@ -343,7 +320,7 @@ def test_a_screening_returned_for_clarification_is_screened_again_and_may_change
     request, com = DARIEN_PROTECTION_OFFICER, chief_of_mission("PAN")
     instance = start(world, request)
     mailbox()
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     with pytest.raises(InvalidData) as refused:
         tasks.complete_task(world.uow(), world.user(EFP), screen.id, {"screening_decision": "return"})
     assert refused.value.fields == {"screening_comments": "This field is required."}
@@ -373,7 +350,7 @@ def test_a_screening_returned_for_clarification_is_screened_again_and_may_change
             "duration_value": 4,
         },
     )
-    rescreen = task_of(world, EFP, instance.id)
+    rescreen = only_task(world, EFP, instance.id)
     assert rescreen.title == SCREEN and rescreen.id != screen.id
     assert rescreen.due_at == world.clock.now() + timedelta(hours=48)  # a new screening, a new deadline
     assert (again.data["duration_days"], again.data["screening_round"]) == (120, 2)
@@ -407,7 +384,7 @@ def test_a_refused_release_is_counted_and_another_candidate_is_identified(world,
     request, office = HAITI_DTM_OFFICER, "HTI"
     instance = screened(world, request)
     complete(world, EFP, instance.id, request["surge_identify_regional"])
-    release = task_of(world, DIRECTOR, instance.id)
+    release = only_task(world, DIRECTOR, instance.id)
     with pytest.raises(InvalidData) as refused:
         tasks.complete_task(world.uow(), world.user(DIRECTOR), release.id, {"release_decision": "refused"})
     assert refused.value.fields == {"release_comments": "This field is required."}
@@ -463,7 +440,7 @@ def test_a_standby_partner_refusing_its_candidate_asks_the_partners_again(world,
 def test_the_regional_director_rejecting_the_deployment_ends_the_request(world, published_processes, mailbox):
     request = DARIEN_IM_OFFICER
     instance = released(world, request)
-    approval = task_of(world, DIRECTOR, instance.id)
+    approval = only_task(world, DIRECTOR, instance.id)
     with pytest.raises(InvalidData) as refused:
         tasks.complete_task(world.uow(), world.user(DIRECTOR), approval.id, {"approval_decision": "reject"})
     assert refused.value.fields == {"approval_comments": "This field is required."}
@@ -551,7 +528,7 @@ def test_the_end_of_assignment_notice_comes_two_weeks_before_the_end_but_never_b
     assert tick_at(world, arrived_at + timedelta(days=notice_days, minutes=-1)).fired == 0
     assert open_tasks(world, com, instance.id) == []
     assert tick_at(world, arrived_at + timedelta(days=notice_days, seconds=1)).fired == 1
-    assert task_of(world, com, instance.id).title == END_OF_ASSIGNMENT
+    assert only_task(world, com, instance.id).title == END_OF_ASSIGNMENT
 
 
 # --- the screening SLA ---------------------------------------------------------------------------
@@ -564,7 +541,7 @@ def test_an_overdue_screening_is_reminded_halfway_then_escalated_to_the_regional
     request = DARIEN_PROTECTION_OFFICER
     opened = world.clock.now()
     instance = start(world, request, emergency_level=level)
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     assert screen.due_at == opened + escalation
     mailbox()
 
@@ -572,7 +549,7 @@ def test_an_overdue_screening_is_reminded_halfway_then_escalated_to_the_regional
     assert tick_at(world, opened + reminder + timedelta(seconds=1)).fired == 1
     assert fired_timers(world, instance.id) == ["remind_screening"]
     assert mailbox() == [(EFP, "Reminder")]
-    assert task_of(world, EFP, instance.id).id == screen.id  # still the Emergency Focal Point's
+    assert only_task(world, EFP, instance.id).id == screen.id  # still the Emergency Focal Point's
     assert not view(world, instance.id).sla_breached
 
     assert tick_at(world, opened + escalation - timedelta(minutes=1)).fired == 0
@@ -582,7 +559,7 @@ def test_an_overdue_screening_is_reminded_halfway_then_escalated_to_the_regional
     escalated = view(world, instance.id)
     assert escalated.sla_breached
     assert open_tasks(world, EFP, instance.id) == []
-    in_place = task_of(world, DIRECTOR, instance.id)
+    in_place = only_task(world, DIRECTOR, instance.id)
     assert where(in_place) == (SCREEN_IN_PLACE, "Regional Director", "PAN", "surge_screening")
     assert in_place.due_at is None
     assert mailbox() == sorted([(EFP, "Escalation"), (DIRECTOR, "Escalation"), (DIRECTOR, "Task assigned")])
@@ -619,7 +596,7 @@ def test_the_regional_director_screening_in_place_may_return_the_request_for_a_n
     )
     assert [t.title for t in returned.tasks] == [CLARIFY]
     complete(world, chief_of_mission("HTI"), instance.id, {"clarification": "The 120 largest centres of Sud."})
-    rescreen = task_of(world, EFP, instance.id)  # back to the Emergency Focal Point, with a new clock
+    rescreen = only_task(world, EFP, instance.id)  # back to the Emergency Focal Point, with a new clock
     assert rescreen.due_at == world.clock.now() + timedelta(hours=24)
     assert view(world, instance.id).sla_breached  # the earlier breach stays on record
 
@@ -636,7 +613,7 @@ def test_people_of_another_office_or_role_are_refused_and_see_nothing(world, pub
             start(world, request, who=who, office="PAN")  # the office, not the role
 
     instance = start(world, request)
-    screen = task_of(world, EFP, instance.id)
+    screen = only_task(world, EFP, instance.id)
     outsider = chief_of_mission("HTI")
     with pytest.raises(NotFound):
         view(world, instance.id, who=outsider)
@@ -649,14 +626,14 @@ def test_people_of_another_office_or_role_are_refused_and_see_nothing(world, pub
 
     complete(world, EFP, instance.id, request["surge_screening"])
     complete(world, EFP, instance.id, request["surge_identify_regional"])
-    release = task_of(world, DIRECTOR, instance.id)
+    release = only_task(world, DIRECTOR, instance.id)
     for who in (EFP, PRD, chief_of_mission("PAN")):
         with pytest.raises(PermissionDenied):
             tasks.complete_task(world.uow(), world.user(who), release.id, request["surge_release_regional"])
     complete(world, DIRECTOR, instance.id, request["surge_release_regional"])
     complete(world, DIRECTOR, instance.id, request["surge_approval"])
 
-    visa = task_of(world, resources_management("PAN"), instance.id, "Arrange the visa")
+    visa = only_task(world, resources_management("PAN"), instance.id, "Arrange the visa")
     with pytest.raises(NotFound):
         tasks.complete_task(world.uow(), world.user(resources_management("HTI")), visa.id, request["surge_visa"])
     with pytest.raises(PermissionDenied):
@@ -817,18 +794,6 @@ def test_a_standby_partner_asked_for_30_weeks_goes_to_the_global_roster_with_the
 
 
 # --- the forms -----------------------------------------------------------------------------------
-
-
-def form(key: str) -> dict:
-    return json.loads((FORMS / f"{key}.json").read_text(encoding="utf-8"))
-
-
-def properties(schema: dict, path: str = ""):
-    for name, prop in schema.get("properties", {}).items():
-        here = f"{path}.{name}" if path else name
-        yield here, prop
-        if isinstance(prop.get("items"), dict):
-            yield from properties(prop["items"], f"{here}.0")
 
 
 # Scenario entries that hold a second submission of a form, under their own name.

@@ -79,34 +79,52 @@ def publish(
     forms_dir: str | None = None,
     forms: Mapping[str, str] | None = None,
 ) -> list[Published]:
-    """Validate `files` (BPMN and DMN, by name) and publish every process they define. A form is
-    taken from `forms` (key -> JSON text, e.g. a draft's), else from `forms_dir`, else from the
-    published version that already has it."""
+    """Validate `files` (BPMN and DMN, by name) and publish every process they define, in one unit
+    of work. A form is taken from `forms` (key -> JSON text, e.g. a draft's), else from
+    `forms_dir`, else from the published version that already has it."""
     with uow:
-        session = uow.session
-        batch = dict(files)
-        index = _index_files(batch)
-        extra_diagrams, extra_forms = _dependencies_from_database(uow, index)
-        diagrams = {**extra_diagrams, **batch}
-        index.update(_index_files(extra_diagrams))
-        definitions = bpmn.load_definitions(diagrams, known_roles=org.known_roles(session))
-        if definitions.errors():
-            raise InvalidDiagram(definitions.errors())
-        warnings = [p for p in definitions.problems if p.severity != "error"]
-
-        results = []
-        for name in batch:
-            for process_id in index[name].processes:
-                if process_id in definitions.process_ids:
-                    given = {f"{FORMS_PREFIX}{key}.json": text for key, text in (forms or {}).items()}
-                    stored = _closure(process_id, index, diagrams, {**extra_forms, **given}, forms_dir, given)
-                    results.append(_store_version(uow, process_id, definitions, stored, published_by, warnings))
+        results = store_versions(uow, files, published_by=published_by, forms_dir=forms_dir, forms=forms)
         uow.commit()
+    after_publish(uow, results)
+    return results
+
+
+def store_versions(
+    uow: UnitOfWork,
+    files: Mapping[str, bytes],
+    *,
+    published_by: int | None = None,
+    forms_dir: str | None = None,
+    forms: Mapping[str, str] | None = None,
+) -> list[Published]:
+    """`publish` inside a unit of work the caller opened and commits (with its own changes);
+    the caller then calls `after_publish`."""
+    session = uow.session
+    batch = dict(files)
+    index = _index_files(batch)
+    extra_diagrams, extra_forms = _dependencies_from_database(uow, index)
+    diagrams = {**extra_diagrams, **batch}
+    index.update(_index_files(extra_diagrams))
+    definitions = bpmn.load_definitions(diagrams, known_roles=org.known_roles(session))
+    if definitions.errors():
+        raise InvalidDiagram(definitions.errors())
+    warnings = [p for p in definitions.problems if p.severity != "error"]
+    given = {f"{FORMS_PREFIX}{key}.json": text for key, text in (forms or {}).items()}
+    results = []
+    for name in batch:
+        for process_id in index[name].processes:
+            if process_id in definitions.process_ids:
+                stored = _closure(process_id, index, diagrams, {**extra_forms, **given}, forms_dir, given)
+                results.append(_store_version(uow, process_id, definitions, stored, published_by, warnings))
+    return results
+
+
+def after_publish(uow: UnitOfWork, results: list[Published]) -> None:
+    """After the commit: messages kept unmatched get another try, a new process may start on them."""
     if any(result.created for result in results):
         from . import messages  # it imports this module
 
         messages.wake_unmatched(uow.database, uow.clock)
-    return results
 
 
 def _index_files(files: Mapping[str, bytes]) -> dict[str, _FileIndex]:

@@ -228,26 +228,24 @@ def save(
 
 
 def publish(uow: UnitOfWork, actor_id: int, draft_id: int) -> int:
-    """Publish the draft as the next version of its process (refused while it has errors)."""
+    """Publish the draft as the next version of its process (refused while it has errors), and
+    mark it published, in one unit of work."""
     with uow:
         actor = require_manager(uow, actor_id)
         draft = _draft(uow, draft_id, lock=True)
-        files, process_id = dict(draft.files), draft.process_id
         errors = [p for p in draft.problems if p["severity"] == "error"]
         if errors:
             raise InvalidData("the draft has errors", {"": f"{len(errors)} error(s) block publishing."})
-    diagrams = {n: t.encode("utf-8") for n, t in files.items() if n.endswith((".bpmn", ".dmn"))}
-    forms = {n[len(FORMS_PREFIX) : -len(".json")]: t for n, t in files.items() if n.startswith(FORMS_PREFIX)}
-    published = definitions.publish(
-        uow.database.unit_of_work(uow.clock), diagrams, published_by=actor.id, forms=forms, forms_dir=None
-    )
-    version = next((p.version for p in published if p.process_id == process_id), None)
-    if version is None:
-        raise InvalidData("nothing to publish", {"": f"The files define no executable process {process_id}."})
-    with uow.database.unit_of_work(uow.clock) as again:
-        row = _draft(again, draft_id, lock=True)
-        row.published_version = version
-        again.commit()
+        files = draft.files
+        diagrams = {n: t.encode("utf-8") for n, t in files.items() if n.endswith((".bpmn", ".dmn"))}
+        forms = {n[len(FORMS_PREFIX) : -len(".json")]: t for n, t in files.items() if n.startswith(FORMS_PREFIX)}
+        published = definitions.store_versions(uow, diagrams, published_by=actor.id, forms=forms)
+        version = next((p.version for p in published if p.process_id == draft.process_id), None)
+        if version is None:
+            raise InvalidData("nothing to publish", {"": f"The files define no executable process {draft.process_id}."})
+        draft.published_version = version
+        uow.commit()
+    definitions.after_publish(uow, published)
     return version
 
 

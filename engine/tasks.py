@@ -135,11 +135,12 @@ def may_reassign(actor: org.Actor, task: HumanTask | TaskView) -> bool:
 
 
 def candidates(uow: UnitOfWork, actor_id: int, task_id: str) -> list[tuple[int, str]]:
-    """The people who could hold the task (for a supervisor's reassignment): id and name."""
+    """The people the actor could give the open task to (id, name): none unless the actor may
+    reassign it (a Regional Director of its region, an Admin)."""
     with uow:
         actor = org.load_actor(uow.session, actor_id)
         task = _visible_task(uow, actor, task_id)
-        if task.candidate_role is None:
+        if task.candidate_role is None or task.state != "open" or not may_reassign(actor, task):
             return []
         rows = uow.session.execute(
             select(User.id, User.name)

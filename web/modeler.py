@@ -4,17 +4,26 @@ Every route is for the role Process Manager (the engine refuses anyone else: 403
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import definitions, drafts
-from engine.errors import InvalidData
+from engine import definitions, drafts, dryrun
+from engine.diff import diff_versions
+from engine.errors import InvalidData, InvalidDiagram
+from forms.validation import check_schema
 
 from . import formrender
 from .ui import language, uow
 
 bp = Blueprint("modeler", __name__, url_prefix="/modeler")
+
+
+def _back_to_index(refused: InvalidData):
+    flash("; ".join(refused.fields.values()) or str(refused), "error")
+    return redirect(url_for("modeler.index"))
 
 
 def _problems_json(draft: drafts.DraftView) -> dict:
@@ -38,8 +47,7 @@ def new_draft():
             uow(), current_user.id, request.form.get("process_id", "").strip(), name=request.form.get("name")
         )
     except InvalidData as refused:
-        flash("; ".join(refused.fields.values()) or str(refused), "error")
-        return redirect(url_for("modeler.index"))
+        return _back_to_index(refused)
     return redirect(url_for("modeler.edit", draft_id=draft.id))
 
 
@@ -55,8 +63,7 @@ def upload():
     try:
         draft = drafts.import_diagram(uow(), current_user.id, sent.filename, content)
     except InvalidData as refused:
-        flash("; ".join(refused.fields.values()) or str(refused), "error")
-        return redirect(url_for("modeler.index"))
+        return _back_to_index(refused)
     return redirect(url_for("modeler.edit", draft_id=draft.id))
 
 
@@ -112,10 +119,6 @@ def preview():
 
 
 def _preview(text: str):
-    import json
-
-    from forms.validation import check_schema
-
     try:
         schema = json.loads(text or "{}")
     except ValueError as error:
@@ -160,11 +163,6 @@ def versions(process_id: str):
 @login_required
 def dry_run(draft_id: int):
     """Run the draft in memory with sample data: what happens, who gets which task, which emails."""
-    import json
-
-    from engine import dryrun
-    from engine.errors import InvalidDiagram
-
     draft = drafts.get_draft(uow(write=False), current_user.id, draft_id)
     body = request.get_json(silent=True) or {}
     steps = [s for s in body.get("steps", []) if isinstance(s, str)][:50] or None
@@ -216,14 +214,12 @@ def version_diagram(process_id: str, version: int):
 @bp.get("/processes/<process_id>/diff")
 @login_required
 def diff(process_id: str):
-    from engine import diff as differ
-
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if not a or not b:
         abort(404)
     old = drafts.version_files(uow(write=False), current_user.id, process_id, a)
     new = drafts.version_files(uow(write=False), current_user.id, process_id, b)
-    result = differ.diff_versions(old, new, process_id)
+    result = diff_versions(old, new, process_id)
     changes = _changes(result)
     return render_template(
         "modeler_diff.html",

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import instances, org, tasks
+from engine import instances, tasks
 from engine.errors import Conflict, InvalidData
 from forms.validation import localize
 
@@ -33,12 +33,7 @@ def _context(task_id: str, values: dict | None = None, errors: dict | None = Non
         if event.kind == "completed_task" and event.data
     ]
     mine = task.assignee_id == current_user.id
-    candidates, may_reassign = [], False
-    with uow(write=False) as reading:
-        actor = org.load_actor(reading.session, current_user.id)
-        may_reassign = task.state == "open" and tasks.may_reassign(actor, task)
-    if may_reassign:
-        candidates = tasks.candidates(uow(write=False), current_user.id, task_id)
+    candidates = tasks.candidates(uow(write=False), current_user.id, task_id)  # empty unless a supervisor
     page = render_template(
         "task.html",
         task=task,
@@ -47,7 +42,6 @@ def _context(task_id: str, values: dict | None = None, errors: dict | None = Non
         errors=errors or {},
         answers=answers,
         mine=mine,
-        may_reassign=may_reassign,
         candidates=candidates,
     )
     return page, status

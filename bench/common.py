@@ -22,10 +22,13 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
-from engine import definitions, org, schema, users  # noqa: E402
-from engine.db import normalize_url  # noqa: E402
-from engine.models import User  # noqa: E402
-from engine.uow import Database  # noqa: E402
+from engine.modeling import publishing  # noqa: E402
+from engine.org import demo as demo_org  # noqa: E402
+from engine.org import offices as org  # noqa: E402
+from engine.store import schema  # noqa: E402
+from engine.store.db import normalize_url  # noqa: E402
+from engine.store.models import User  # noqa: E402
+from engine.store.uow import Database  # noqa: E402
 
 RESULTS = ROOT / "docs" / "benchmarks.md"
 WORKFLOWS = ROOT / "workflows" / "bpmn"
@@ -54,7 +57,7 @@ def scratch_database(kind: str) -> tuple[Database, callable]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     schema.upgrade(database)
-    users.load_demo(database.unit_of_work(), "bench-password")
+    demo_org.load_demo(database.unit_of_work(), "bench-password")
     with database.unit_of_work() as uow:
         org.ensure_catalogue(uow.session)
         uow.commit()
@@ -101,13 +104,13 @@ def shipped_files() -> dict[str, bytes]:
 
 
 def publish_shipped(database: Database) -> None:
-    definitions.publish(database.unit_of_work(), shipped_files(), forms_dir=FORMS)
+    publishing.publish(database.unit_of_work(), shipped_files(), forms_dir=FORMS)
 
 
 def publish_test_diagram(database: Database, name: str) -> None:
     """A diagram of tests/engine/diagrams with the test forms."""
     files = {name: (TEST_DIAGRAMS / name).read_bytes()}
-    definitions.publish(database.unit_of_work(), files, forms_dir=TEST_FORMS)
+    publishing.publish(database.unit_of_work(), files, forms_dir=TEST_FORMS)
 
 
 def user_ids(database: Database) -> dict[str, int]:

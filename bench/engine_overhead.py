@@ -38,7 +38,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from engine import instances, tasks
+from engine.work import instances, tasks
 
 DIAGRAM = "funding_review.bpmn"
 PROCESS = "funding_review"

@@ -36,9 +36,10 @@ from common import (
 )
 from sqlalchemy import insert, select, text
 
-from engine import org, tasks
-from engine.models import HumanTask, ProcessInstance, ProcessVersion
-from engine.uow import Database
+from engine.org import offices as org
+from engine.store.models import HumanTask, ProcessInstance, ProcessVersion
+from engine.store.uow import Database
+from engine.work import tasks
 
 USER = "chief-of-mission@hti.demo"
 COUNTRIES = [code for code, _name, kind, _parent, _tz in org.OFFICES if kind == "country"]

@@ -14,10 +14,10 @@ from sqlalchemy import select  # noqa: E402
 
 import config as settings  # noqa: E402
 from bench.common import publish_shipped, record, scratch_database  # noqa: E402
-from engine import demo, tasks  # noqa: E402
 from engine.clock import SYSTEM_CLOCK  # noqa: E402
-from engine.models import User  # noqa: E402
-from engine.users import hash_password  # noqa: E402
+from engine.org.users import hash_password  # noqa: E402
+from engine.store.models import User  # noqa: E402
+from engine.work import demo, tasks
 from web import create_app  # noqa: E402
 
 PASSWORD = "bench-password"

@@ -17,8 +17,11 @@ import argparse
 
 from common import median, publish_test_diagram, record, scratch_database, seconds, user_ids
 
-from engine import definitions, instances, runtime, state, tasks
-from engine.models import ProcessInstance
+from engine.bpmn import serializer as state
+from engine.definitions import versions as definitions
+from engine.runtime import steps as runtime
+from engine.store.models import ProcessInstance
+from engine.work import instances, tasks
 
 SIZES = [10, 50, 200]
 DRAFT = {"title": "Bench", "amount": 5000}

@@ -29,8 +29,8 @@ from common import (
     user_ids,
 )
 
-from engine import instances, tasks
-from engine.uow import Database
+from engine.store.uow import Database
+from engine.work import instances, tasks
 from tests.processes.scenarios import HAITI_HURRICANE
 
 MEFM = HAITI_HURRICANE["mefm"]

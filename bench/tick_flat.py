@@ -28,10 +28,10 @@ from common import (
 )
 from sqlalchemy import insert, select, text
 
-from engine import ticker
 from engine.clock import SYSTEM_CLOCK
-from engine.models import ProcessInstance, ProcessVersion, Timer
-from engine.uow import Database
+from engine.scheduling import ticker
+from engine.store.models import ProcessInstance, ProcessVersion, Timer
+from engine.store.uow import Database
 
 INSTANCES = 1_000
 CHUNK = 10_000

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta, timezone
 from common import ROOT, percentile, record, scratch_database
 from sqlalchemy import insert, select
 
-from engine import definitions, instances, tasks
 from engine.clock import FixedClock
-from engine.models import Timer, User
-from engine.ticker import Ticker
+from engine.modeling import publishing
+from engine.scheduling.ticker import Ticker
+from engine.store.models import Timer, User
+from engine.work import instances, tasks
 
 DIAGRAM = ROOT / "tests" / "engine" / "diagrams" / "funding_review_sla.bpmn"
 FORMS = str(ROOT / "tests" / "engine" / "forms")
@@ -38,7 +39,7 @@ def main() -> None:
     database, cleanup = scratch_database(args.database)
     try:
         text = DIAGRAM.read_text().replace("PT24H", f"PT{int(REMINDER.total_seconds())}S")
-        definitions.publish(database.unit_of_work(), {DIAGRAM.name: text.encode()}, forms_dir=FORMS)
+        publishing.publish(database.unit_of_work(), {DIAGRAM.name: text.encode()}, forms_dir=FORMS)
         with database.unit_of_work(write=False) as uow:
             drafter = uow.session.scalar(select(User.id).where(User.email == "project-developer@hti.demo"))
 

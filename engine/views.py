@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .models import AuditEvent, HumanTask, ProcessInstance
+from .store.models import AuditEvent, HumanTask, ProcessInstance
 
 
 @dataclass(frozen=True)

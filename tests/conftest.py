@@ -14,12 +14,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, delete, select, text
 
-from engine import org, outbox, schema, users
 from engine.clock import FixedClock
-from engine.db import Base, normalize_url
-from engine.models import User
-from engine.outbox import MailSettings
-from engine.uow import Database
+from engine.notifications import outbox
+from engine.notifications.outbox import MailSettings
+from engine.org import demo as demo_org
+from engine.org import offices as org
+from engine.store import schema
+from engine.store.db import Base, normalize_url
+from engine.store.models import User
+from engine.store.uow import Database
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test folder
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -79,7 +82,7 @@ def _reset(database: Database) -> None:
             connection.execute(delete(table))
     with database.unit_of_work(FixedClock(T0)) as uow:
         org.ensure_catalogue(uow.session)
-        for demo in users.demo_users():
+        for demo in demo_org.demo_users():
             user = User(email=demo.email, name=demo.name, created_at=T0, timezone="UTC")
             uow.session.add(user)
             org.add_membership(uow.session, user, demo.role, demo.office)

@@ -9,10 +9,10 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import config as settings
-from engine import outbox
 from engine.clock import SYSTEM_CLOCK
-from engine.ticker import Ticker
-from engine.uow import Database
+from engine.notifications import outbox
+from engine.scheduling.ticker import Ticker
+from engine.store.uow import Database
 
 csrf = CSRFProtect()
 
@@ -55,7 +55,7 @@ def make_ticker(app: Flask) -> Ticker:
     return Ticker(
         db,
         lease_seconds=lease,
-        mail_due=lambda: outbox.next_attempt_at(db),
+        mail_due=lambda: outbox.next_attempt_at(db.unit_of_work(write=False)),
         send_mail=lambda owner: outbox.flush(db, SYSTEM_CLOCK, mail_settings, owner=owner, lease_seconds=lease),
     )
 

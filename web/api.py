@@ -12,12 +12,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from engine import catalog, instances, tasks, users
-from engine.catalog import StartableProcess
 from engine.clock import SYSTEM_CLOCK
+from engine.definitions import catalog
+from engine.definitions.catalog import StartableProcess
 from engine.errors import Conflict, EngineError, InvalidData, NotFound, PermissionDenied
-from engine.uow import UnitOfWork
+from engine.org import users
+from engine.store.uow import UnitOfWork
 from engine.views import EventView, InstanceView, TaskView
+from engine.work import instances, tasks
 
 from . import database, openapi
 

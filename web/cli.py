@@ -13,9 +13,17 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
-from engine import bpmn, definitions, org, outbox, schema, ticker, users
+from engine.bpmn import loading as bpmn
 from engine.clock import SYSTEM_CLOCK, FixedClock
+from engine.definitions import versions as definitions
 from engine.errors import EngineError, InvalidData, InvalidDiagram
+from engine.modeling import publishing
+from engine.notifications import outbox
+from engine.org import demo as demo_org
+from engine.org import offices as org
+from engine.org import users
+from engine.scheduling import ticker
+from engine.store import schema
 
 from . import database
 
@@ -66,7 +74,7 @@ def demo_group() -> None:
 def demo_load() -> None:
     if not current_app.config.get("DEMO"):
         _fail("demo users are not loaded in production mode (DOEFLOW_ENV=production)")
-    created = users.load_demo(database(current_app).unit_of_work(), demo_password())
+    created = demo_org.load_demo(database(current_app).unit_of_work(), demo_password())
     click.echo(f"demo data loaded: {created} new users")
 
 
@@ -76,7 +84,7 @@ def demo_load() -> None:
 def demo_instances() -> None:
     if not current_app.config.get("DEMO"):
         _fail("demo instances are not loaded in production mode (DOEFLOW_ENV=production)")
-    from engine import demo
+    from engine.work import demo
 
     loaded = demo.load_instances(database(current_app), SYSTEM_CLOCK)
     if not loaded:
@@ -181,7 +189,7 @@ def bpmn_validate(paths: tuple[str, ...]) -> None:
 def bpmn_publish(paths: tuple[str, ...]) -> None:
     files = definitions.read_paths(_expand(paths))
     try:
-        published = definitions.publish(
+        published = publishing.publish(
             database(current_app).unit_of_work(), files, forms_dir=current_app.config["FORMS_DIR"]
         )
     except InvalidDiagram as error:

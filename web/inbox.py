@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import definitions, instances, tasks
+from engine.definitions import versions as definitions
+from engine.work import instances, tasks
 
 from .ui import now, uow
 

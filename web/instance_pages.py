@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
-from engine import instances
+from engine.work import instances
 
 from . import formrender
 from .ui import language, uow

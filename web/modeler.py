@@ -10,9 +10,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import definitions, drafts, dryrun
-from engine.diff import diff_versions
+from engine.definitions import versions as definitions
 from engine.errors import InvalidData, InvalidDiagram
+from engine.modeling import drafts, dryrun
+from engine.modeling.diff import diff_versions
 from forms.validation import check_schema
 
 from . import formrender

@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import catalog, instances
+from engine.definitions import catalog
 from engine.errors import InvalidData
+from engine.work import instances
 from forms.validation import localize
 
 from . import formrender

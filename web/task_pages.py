@@ -7,8 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import instances, tasks
 from engine.errors import Conflict, InvalidData
+from engine.work import instances, tasks
 from forms.validation import localize
 
 from . import formrender

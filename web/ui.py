@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from engine import clock as clocks
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from engine.uow import UnitOfWork
+from engine.store.uow import UnitOfWork
 
 from . import database
 

@@ -19,9 +19,14 @@ from lxml import etree
 from sqlalchemy import select
 
 import config as settings
-from engine import bpmn, definitions, instances, messages, org, tasks, ticker
+from engine.bpmn import loading as bpmn
 from engine.errors import Problem
-from engine.models import AuditEvent, ProcessInstance, Timer
+from engine.messaging import delivery as messages
+from engine.modeling import publishing
+from engine.org import offices as org
+from engine.scheduling import ticker
+from engine.store.models import AuditEvent, ProcessInstance, Timer
+from engine.work import instances, tasks
 from tests.conformance.conftest import MIWG, MODELS, record
 from tests.conftest import T0
 from web import create_app
@@ -151,7 +156,7 @@ def _with_roles_for_lanes(path: Path) -> bytes:
 def test_executable_models_publish(world, path):
     lanes_renamed = path in LANES_ONLY
     content = _with_roles_for_lanes(path) if lanes_renamed else path.read_bytes()
-    published = definitions.publish(world.uow(), {path.name: content})
+    published = publishing.publish(world.uow(), {path.name: content})
     executable = [
         p.get("id")
         for p in etree.fromstring(content).findall(f"{{{BPMN_NS}}}process")
@@ -173,7 +178,7 @@ REMINDER, ESCALATION = "BoundaryEvent_1", "BoundaryEvent_2"
 def document_request(world):
     """C.9.1 published as drawn and started at T0: it waits for the document (receive task)."""
     assert classify(C91)["verdict"] == "accepted", classify(C91)["problems"]
-    definitions.publish(world.uow(), {C91.name: C91.read_bytes()})
+    publishing.publish(world.uow(), {C91.name: C91.read_bytes()})
     instance = instances.start_instance(world.uow(), world.user(STARTER), PROCESS, "HTI", {})
     return instance.id
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 import config as settings
-from engine import definitions
-from engine.models import User
-from engine.users import hash_password
+from engine.modeling import publishing
+from engine.org.users import hash_password
+from engine.store.models import User
 from tests.e2e.browser import LAUNCH_ARGS, LiveServer, require_chromium
 from tests.processes.conftest import FORMS, shipped_files
 from web import create_app
@@ -30,7 +30,7 @@ def browser():
 @pytest.fixture
 def live(db, world):
     """The app with the shipped processes published, on a live server; demo users have PASSWORD."""
-    definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
     hashed = hash_password(PASSWORD)
     with world.uow() as uow:
         for user in uow.session.scalars(select(User)):

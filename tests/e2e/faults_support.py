@@ -20,10 +20,12 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
-from engine import definitions, runtime, timers
-from engine.db import Base
-from engine.models import AuditEvent, HumanTask, ProcessInstance, Timer
-from engine.uow import Database
+from engine.definitions import versions as definitions
+from engine.runtime import steps as runtime
+from engine.runtime import timers
+from engine.store.db import Base
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from engine.store.uow import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACT = ROOT / "test-artifacts" / "faults.json"
@@ -263,7 +265,7 @@ class TerminatedBackends:
     def __init__(self, server_url: str) -> None:
         import uuid
 
-        from engine.db import normalize_url
+        from engine.store.db import normalize_url
 
         self.admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
         self.name = f"doeflow_faults_{uuid.uuid4().hex[:10]}"

@@ -12,12 +12,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 
-from engine import definitions, instances, outbox, schema, tasks, ticker, users
 from engine.clock import FixedClock
-from engine.db import Base
-from engine.models import AuditEvent, HumanTask, Timer, User
-from engine.outbox import MailSettings, OutboxEmail
-from engine.uow import Database
+from engine.modeling import publishing
+from engine.notifications import outbox
+from engine.notifications.outbox import MailSettings
+from engine.org import demo as demo_org
+from engine.scheduling import ticker
+from engine.store import schema
+from engine.store.db import Base
+from engine.store.models import AuditEvent, HumanTask, OutboxEmail, Timer, User
+from engine.store.uow import Database
+from engine.work import instances, tasks
 from tests.conftest import _postgres_database
 from tests.processes.conftest import FORMS, shipped_files
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -54,9 +59,9 @@ def databases():
 
 def fill(database: Database) -> None:
     schema.upgrade(database)
-    users.load_demo(database.unit_of_work(), "backup-test-password")
+    demo_org.load_demo(database.unit_of_work(), "backup-test-password")
     published = {DIAGRAM.name: DIAGRAM.read_bytes(), **shipped_files()}
-    definitions.publish(database.unit_of_work(), published, forms_dir=str(FORMS))
+    publishing.publish(database.unit_of_work(), published, forms_dir=str(FORMS))
     with database.unit_of_work(write=False) as uow:
         ids = {email: id_ for email, id_ in uow.session.execute(select(User.email, User.id))}
     for _ in range(WAITING):

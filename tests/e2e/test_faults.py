@@ -26,12 +26,16 @@ import pytest
 import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
-from engine import definitions, instances, outbox, schema, tasks, ticker
 from engine.clock import FixedClock
 from engine.errors import Conflict
-from engine.models import AuditEvent, HumanTask, ProcessInstance, Timer
-from engine.outbox import MailSettings, OutboxEmail
-from engine.uow import Database
+from engine.modeling import publishing
+from engine.notifications import outbox
+from engine.notifications.outbox import MailSettings
+from engine.scheduling import ticker
+from engine.store import schema
+from engine.store.models import AuditEvent, HumanTask, OutboxEmail, ProcessInstance, Timer
+from engine.store.uow import Database
+from engine.work import instances, tasks
 from tests.conftest import T0, World, _reset
 from tests.e2e import faults_support as support
 from tests.engine.conftest import FORMS, diagram
@@ -44,7 +48,7 @@ REVIEW = {"decision": "recommend"}
 
 
 def publish_sla(world) -> None:
-    definitions.publish(world.uow(), diagram("funding_review_sla.bpmn"), forms_dir=FORMS)
+    publishing.publish(world.uow(), diagram("funding_review_sla.bpmn"), forms_dir=FORMS)
 
 
 def open_task(world, instance_id: int):
@@ -365,7 +369,7 @@ def test_an_hour_without_smtp_loses_no_email_and_sends_none_twice(world, smtp_se
     begun = time.monotonic()
     database, clock = world.db, world.clock
     publish_sla(world)
-    definitions.publish(world.uow(), diagram("wait_with_reminder.bpmn"), forms_dir=FORMS)
+    publishing.publish(world.uow(), diagram("wait_with_reminder.bpmn"), forms_dir=FORMS)
     settings = MailSettings(
         host="127.0.0.1",
         port=smtp_server.port,

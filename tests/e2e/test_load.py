@@ -23,9 +23,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, instances, runtime, schema, tasks, users
-from engine.models import AuditEvent, HumanTask, ProcessInstance, User
-from engine.uow import Database
+from engine.definitions import versions as definitions
+from engine.modeling import publishing
+from engine.org import demo as demo_org
+from engine.org import users
+from engine.runtime import steps as runtime
+from engine.store import schema
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, User
+from engine.store.uow import Database
+from engine.work import instances, tasks
 from tests.conftest import _postgres_database
 from tests.processes.conftest import FORMS, shipped_files
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -78,8 +84,8 @@ def prepare(database: Database) -> tuple[list[str], str]:
     """Migrated, demo users, shipped diagrams published; INSTANCES MEFM requests each waiting at the
     regional review. Returns the ids of those review tasks and an API token of the focal point."""
     schema.upgrade(database)
-    users.load_demo(database.unit_of_work(), "load-test-password")
-    definitions.publish(database.unit_of_work(), shipped_files(), forms_dir=str(FORMS))
+    demo_org.load_demo(database.unit_of_work(), "load-test-password")
+    publishing.publish(database.unit_of_work(), shipped_files(), forms_dir=str(FORMS))
     with database.unit_of_work(write=False) as uow:
         ids = {email: id_ for email, id_ in uow.session.execute(select(User.email, User.id))}
     com, rm, efp = ids["chief-of-mission@hti.demo"], ids["resources-management@hti.demo"], ids[EFP]

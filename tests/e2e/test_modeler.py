@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from engine import instances, tasks
+from engine.work import instances, tasks
 from tests.e2e.browser import screenshot
 from tests.e2e.test_staff_pages import sign_in
 from tests.processes.scenarios import HAITI_HURRICANE

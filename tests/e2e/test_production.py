@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from engine.models import AuditEvent, Timer
-from engine.outbox import OutboxEmail
-from engine.uow import Database
+from engine.store.models import AuditEvent, OutboxEmail, Timer
+from engine.store.uow import Database
 from tests.conftest import _postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]

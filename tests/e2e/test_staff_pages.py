@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from engine import tasks
+from engine.work import tasks
 from tests.e2e.browser import screenshot
 from tests.e2e.conftest import PASSWORD
 from tests.processes.scenarios import HAITI_HURRICANE

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, instances
 from engine.clock import FixedClock
-from engine.models import AuditEvent, Timer, User
-from engine.outbox import OutboxEmail
+from engine.modeling import publishing
+from engine.store.models import AuditEvent, OutboxEmail, Timer, User
+from engine.work import instances
 from tests.conftest import _migrated_database, _reset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ def counts(database):
 
 def test_timers_fire_exactly_once_and_mail_goes_out_while_workers_are_killed(pg, smtp_server, tmp_path):  # noqa: F811
     database, url = pg
-    definitions.publish(database.unit_of_work(), {DIAGRAM.name: DIAGRAM.read_bytes()})
+    publishing.publish(database.unit_of_work(), {DIAGRAM.name: DIAGRAM.read_bytes()})
     with database.unit_of_work(write=False) as uow:
         drafter = uow.session.scalar(select(User.id).where(User.email == "project-developer@hti.demo"))
     # Started two minutes ago by the clock, so every one-minute reminder is due now.

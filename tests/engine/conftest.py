@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions
+from engine.modeling import publishing
 
 HERE = Path(__file__).resolve().parent
 DIAGRAMS = HERE / "diagrams"
@@ -23,7 +23,7 @@ def diagram(name: str, **replacements: str) -> dict[str, bytes]:
 
 
 def publish(world, files: dict[str, bytes]):
-    return definitions.publish(world.uow(), files, forms_dir=FORMS)
+    return publishing.publish(world.uow(), files, forms_dir=FORMS)
 
 
 @pytest.fixture

@@ -16,10 +16,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine import bpmn
-from engine.bpmn import MAX_FILE_BYTES, DoeflowParser, form_key, load_definitions, parse_xml, validate_paths
+from engine.bpmn.loading import load_definitions, validate_paths
+from engine.bpmn.parser import PARSER_CLASS, DoeflowParser, form_key
+from engine.bpmn.scripting import check_expression, check_script
+from engine.bpmn.xml import MAX_FILE_BYTES, parse_xml
 from engine.errors import InvalidDiagram, NotFound
-from engine.scripting import check_expression, check_script
 
 MIWG = Path("/work/shared/conformance/miwg")
 
@@ -991,4 +992,4 @@ def test_miwg_c91_runs_its_reminder_cycle_and_escalation(clock):
 
 
 def test_parser_class_is_exported():
-    assert bpmn.PARSER_CLASS is DoeflowParser and issubclass(DoeflowParser, SpiffBpmnParser)
+    assert PARSER_CLASS is DoeflowParser and issubclass(DoeflowParser, SpiffBpmnParser)

@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from engine import instances, tasks
 from engine.errors import Conflict
-from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.uow import UnitOfWork
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance
+from engine.store.uow import Transaction
+from engine.work import instances, tasks
 from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task, start
 
 
@@ -84,7 +84,7 @@ def test_a_crash_between_the_engine_step_and_the_commit_leaves_everything_as_bef
         self.session.flush()  # the step ran and its rows went to the database, uncommitted
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(UnitOfWork, "commit", crash)
+    monkeypatch.setattr(Transaction, "commit", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         tasks.complete_task(world.uow(), world.user(PD_HTI), draft.id, DRAFT)
     monkeypatch.undo()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from engine import definitions, demo, tasks
+from engine.modeling import publishing
+from engine.work import demo, tasks
 from tests.processes.conftest import FORMS, shipped_files
 
 
 def test_each_demo_scenario_starts_and_waits_at_its_step_once(world):
-    definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
     loaded = demo.load_instances(world.db, world.clock)
     wanted = json.loads(demo.DEMO_FILE.read_text())["instances"]
     assert [entry.name for entry in loaded] == [entry["name"] for entry in wanted]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.definitions import FORMS_PREFIX
-from engine.diff import diff_versions
+from engine.definitions.versions import FORMS_PREFIX
+from engine.modeling.diff import diff_versions
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / "workflows" / "bpmn"

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine import definitions, drafts, instances, tasks
 from engine.errors import Conflict, InvalidData, PermissionDenied
+from engine.modeling import drafts, publishing
+from engine.work import instances, tasks
 from tests.processes.conftest import FORMS, WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
 
@@ -21,7 +22,7 @@ FILES = ("mefm_request.bpmn", "mefm_approval_authority.dmn")
 @pytest.fixture
 def mefm_v1(world):
     files = {name: (WORKFLOWS / name).read_bytes() for name in FILES}
-    [published] = definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    [published] = publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     return published
 
 

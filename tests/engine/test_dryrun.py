@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy.engine
 import sqlalchemy.orm
 
-from engine.dryrun import START, dry_run, minimal_answer
 from engine.errors import InvalidDiagram
+from engine.modeling.dryrun import START, dry_run, minimal_answer
 from tests.processes.scenarios import HAITI_HURRICANE
 from tests.processes.scenarios_eppe import HAITI_EPPE
 

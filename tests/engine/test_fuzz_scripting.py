@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.bpmn.scripting import RestrictedEnvironment, check_expression, check_script
 from engine.errors import ScriptRefused
-from engine.scripting import RestrictedEnvironment, check_expression, check_script
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")  # "1()" compiles, with a warning
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine import instances, tasks, users
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from engine.org import users
+from engine.work import instances, tasks
 from tests.engine.conftest import diagram, publish
 
 PD_HTI, PD_PAN = "project-developer@hti.demo", "project-developer@pan.demo"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import instances, tasks
 from engine.errors import InvalidData, PermissionDenied
+from engine.work import instances, tasks
 
 PD_HTI = "project-developer@hti.demo"
 EFP = "emergency-focal-point@ro-americas.demo"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import instances, messages, tasks
-from engine.models import Message, ProcessInstance
+from engine.messaging import delivery as messages
+from engine.store.models import Message, ProcessInstance
+from engine.work import instances, tasks
 from tests.engine.conftest import diagram, publish
 from tests.engine.test_instances import PD_HTI, only_task
 
@@ -91,12 +92,12 @@ def test_a_message_nobody_waits_for_is_kept_and_delivered_when_a_receiver_appear
     finance = world.user(FINANCE)
     instances.start_instance(world.uow(), finance, "repay", "HTI", {"loan_reference": "MEFM-9", "amount": 1})
     assert message_rows(world) == [("FundsRepaid", "unmatched", None)]
-    assert [m.name for m in messages.undelivered(world.db)] == ["FundsRepaid"]
+    assert [m.name for m in messages.undelivered(world.db.unit_of_work())] == ["FundsRepaid"]
 
     loan = instances.start_instance(world.uow(), finance, "await_repayment", "HTI", {"reference": "MEFM-9"})
     assert message_rows(world) == [("FundsRepaid", "delivered", loan.id)]
     assert [t.title for t in instances.get_instance(world.uow(), finance, loan.id).tasks] == ["Record the repayment"]
-    assert messages.undelivered(world.db) == []
+    assert messages.undelivered(world.db.unit_of_work()) == []
 
 
 def test_a_message_is_delivered_once_even_if_delivery_runs_twice(world):

@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 import config
-from engine import notifications, outbox
-from engine.models import ProcessInstance, ProcessVersion, User
-from engine.outbox import MailSettings, OutboxEmail
+from engine.notifications import emails as notifications
+from engine.notifications import outbox
+from engine.notifications import policy as policy_
+from engine.notifications.outbox import MailSettings
+from engine.org.offices import StoredOrganisation
+from engine.store.models import OutboxEmail, ProcessInstance, ProcessVersion, User
 from tests import smtp
 from tests.conftest import T0
 
@@ -115,7 +118,7 @@ def set_user(world, email, **values) -> None:
 def retry_until_due(world, server, until) -> list[outbox.FlushResult]:
     """Flush at each moment the outbox asks for, up to `until` (the worker's loop, time injected)."""
     results = []
-    while (due := outbox.next_attempt_at(world.db)) is not None and due <= until:
+    while (due := outbox.next_attempt_at(world.db.unit_of_work(write=False))) is not None and due <= until:
         world.clock.set(due)
         results.append(flush(world, server))
     return results
@@ -228,7 +231,7 @@ def test_a_451_is_retried_with_exponential_backoff_and_sent_once(world, instance
     assert [r.sent for r in results] == [0, 0, 1]
     assert [e.next_attempt_at - T0 for e in emails(world)] == [timedelta(seconds=30 + 60 + 120)]
     assert len(smtp_server.received) == 1 and emails(world)[0].state == "sent"
-    assert outbox.next_attempt_at(world.db) is None
+    assert outbox.next_attempt_at(world.db.unit_of_work(write=False)) is None
 
 
 def test_mail_waits_out_an_hour_of_server_downtime_and_goes_once(world, instance_id, smtp_server):
@@ -253,7 +256,7 @@ def test_after_max_attempts_the_email_is_a_dead_letter(world, instance_id, smtp_
     results = retry_until_due(world, smtp_server, T0 + timedelta(days=1))
 
     assert [r.dead for r in results] == [0] * (outbox.MAX_ATTEMPTS - 1) + [1]
-    [dead] = outbox.dead_letters(world.db)
+    [dead] = outbox.dead_letters(world.db.unit_of_work(write=False))
     assert (dead.to_address, dead.kind, dead.attempts, dead.instance_id) == (
         PD_HTI,
         "task_assigned",
@@ -261,7 +264,7 @@ def test_after_max_attempts_the_email_is_a_dead_letter(world, instance_id, smtp_
         instance_id,
     )
     assert "451" in dead.last_error
-    assert outbox.next_attempt_at(world.db) is None and smtp_server.received == []
+    assert outbox.next_attempt_at(world.db.unit_of_work(write=False)) is None and smtp_server.received == []
 
 
 def test_a_permanently_refused_recipient_is_a_dead_letter_at_once(world, instance_id, smtp_server):
@@ -270,8 +273,8 @@ def test_a_permanently_refused_recipient_is_a_dead_letter_at_once(world, instanc
     smtp_server.refuse(PD_HTI, code=550)
 
     assert flush(world, smtp_server) == outbox.FlushResult(sent=1, retried=0, dead=1)
-    assert [d.to_address for d in outbox.dead_letters(world.db)] == [PD_HTI]
-    assert "550" in outbox.dead_letters(world.db)[0].last_error
+    assert [d.to_address for d in outbox.dead_letters(world.db.unit_of_work(write=False))] == [PD_HTI]
+    assert "550" in outbox.dead_letters(world.db.unit_of_work(write=False))[0].last_error
 
 
 def test_two_racing_flushes_send_each_email_once(world, instance_id, smtp_server):
@@ -305,7 +308,7 @@ def test_the_claim_of_a_worker_that_died_is_taken_over_when_it_expires(world, in
         uow.commit()
 
     assert flush(world, smtp_server) == outbox.FlushResult(0, 0, 0)  # its lease still runs
-    assert outbox.next_attempt_at(world.db) == T0 + timedelta(seconds=120)
+    assert outbox.next_attempt_at(world.db.unit_of_work(write=False)) == T0 + timedelta(seconds=120)
 
     world.clock.advance(seconds=120)
     assert flush(world, smtp_server, owner="worker-2").sent == 1
@@ -350,22 +353,24 @@ def test_without_an_smtp_host_emails_are_written_as_eml_files(world, instance_id
 
 
 def test_recipients_are_the_assignee_or_the_active_holders_of_the_role_for_the_office(world):
-    with world.uow() as uow:
-        session = uow.session
-        director = notifications.recipients(session, "Regional Director", "HTI")
-        assert [u.email for u in director] == [DIRECTOR]
-        assert [u.email for u in notifications.recipients(session, "Chief of Mission", "PAN")] == [
-            "chief-of-mission@pan.demo"
-        ]
-        assert [
-            u.email
-            for u in notifications.recipients(session, "Regional Director", "HTI", assignee_id=world.user(PD_HTI))
-        ] == [PD_HTI]
-        assert notifications.recipients(session, None, "HTI") == []
-        assert notifications.recipients(session, "No Such Role", "HTI") == []
-        director[0].active = False
+    with world.uow() as tx:
+        session = tx.session
+        organisation = StoredOrganisation(session)
+
+        def told(role, office, assignee=None):
+            return [
+                u.email for u in policy_.people(session, [policy_.task_audience(organisation, role, office, assignee)])
+            ]
+
+        assert told("Regional Director", "HTI") == [DIRECTOR]
+        assert told("Chief of Mission", "PAN") == ["chief-of-mission@pan.demo"]
+        assert told("Regional Director", "HTI", world.user(PD_HTI)) == [PD_HTI]
+        assert told(None, "HTI") == []
+        assert told("No Such Role", "HTI") == []
+        director = session.scalar(select(User).where(User.email == DIRECTOR))
+        director.active = False
         session.flush()
-        assert notifications.recipients(session, "Regional Director", "GTM") == []
+        assert told("Regional Director", "GTM") == []
 
 
 def test_settings_come_from_the_doeflow_environment(monkeypatch):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import instances, tasks
 from engine.errors import InvalidDiagram
-from engine.models import ProcessVersion
+from engine.store.models import ProcessVersion
+from engine.work import instances, tasks
 from tests.engine.conftest import diagram, publish
 from tests.engine.test_instances import APPROVER, DRAFT, EFP, PD_HTI, only_task, start
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine import models, outbox  # noqa: F401  (their tables)
-from engine.db import Base
+from engine.store.db import Base
 
 
 def test_migrations_match_the_models(db):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import instances, tasks, users
 from engine.errors import Conflict, NotFound, PermissionDenied
+from engine.org import users
+from engine.work import instances, tasks
 from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task, start
 
 PD_PAN = "project-developer@pan.demo"

@@ -9,9 +9,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from engine import scripting
+from engine.bpmn import scripting
+from engine.bpmn.scripting import RestrictedEnvironment, check_expression, check_script, make_script_engine
 from engine.errors import ScriptRefused
-from engine.scripting import RestrictedEnvironment, check_expression, check_script, make_script_engine
 
 HEADER = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine import tasks, ticker
+from engine.scheduling import ticker
+from engine.work import tasks
 from tests.conftest import T0
 from tests.engine.conftest import diagram, publish
 from tests.engine.test_instances import EFP, PD_HTI, only_task
@@ -76,7 +77,7 @@ def test_work_returned_for_revision_tells_the_drafter_so(world, mailbox):
 
 
 def test_the_email_links_to_the_task_in_the_recipients_language(world, mailbox, smtp_server):  # noqa: F811
-    from engine.models import User
+    from engine.store.models import User
 
     with world.db.unit_of_work() as uow:
         uow.session.query(User).filter(User.email == EFP).update({"language": "es", "timezone": "America/Panama"})
@@ -92,8 +93,8 @@ def test_the_email_links_to_the_task_in_the_recipients_language(world, mailbox, 
 
 
 def test_an_sla_on_a_sub_process_covers_every_task_inside_it(world, mailbox):
-    from engine import instances
-    from engine.models import ProcessInstance
+    from engine.store.models import ProcessInstance
+    from engine.work import instances
 
     publish(world, diagram("subprocess_sla.bpmn"))
     com = world.user("chief-of-mission@hti.demo")

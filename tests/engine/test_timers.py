@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine import instances, tasks, ticker, timers
-from engine.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from engine.runtime import timers
+from engine.scheduling import ticker
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
+from engine.work import instances, tasks
 from tests.conftest import T0
 from tests.engine.conftest import diagram, publish
 from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task
@@ -130,7 +132,9 @@ def test_a_claim_whose_worker_died_is_taken_over_after_it_expires(world):
     publish(world, diagram("funding_review_sla.bpmn"))
     instance = start_review(world)
     world.clock.set(T0 + timedelta(hours=24, seconds=1))
-    assert len(timers.claim_due(world.db, world.clock, "dead-worker")) == 1  # and then it died
+    with world.db.unit_of_work(world.clock) as tx:
+        assert len(timers.claim_due(tx, "dead-worker")) == 1  # and then it died
+        tx.commit()
     assert ticker.tick(world.db, world.clock).fired == 0
     assert tick_at(world, hours=24, seconds=2 + timers.CLAIM_SECONDS).fired == 1
     assert fired_events(world, instance.id) == [("remind_reviewer", "reminded")]

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions, runtime, tasks, ticker
+from engine.modeling import publishing
+from engine.runtime import steps as runtime
+from engine.scheduling import ticker
 from engine.views import TaskView
+from engine.work import tasks
 from tests.processes.flow_coverage import FlowCoverage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +36,7 @@ def shipped_files() -> dict[str, bytes]:
 @pytest.fixture
 def published_processes(world) -> dict[str, int]:
     """Every shipped process published together with the real forms: process id -> version."""
-    published = definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    published = publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
     return {p.process_id: p.version for p in published}
 
 
@@ -89,15 +92,15 @@ def tick_at(world, at: datetime):
 @pytest.fixture(autouse=True, scope="session")
 def _record_flows():
     """Every workflow a unit of work stores during these tests is walked for the flows it took."""
-    persist = runtime.persist
+    persist = runtime.finish_step
 
     def recording(uow, instance, workflow, **options):
         COVERAGE.record(workflow)
         return persist(uow, instance, workflow, **options)
 
-    runtime.persist = recording
+    runtime.finish_step = recording
     yield
-    runtime.persist = persist
+    runtime.finish_step = persist
 
 
 _deselected: list = []

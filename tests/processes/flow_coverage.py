@@ -1,6 +1,6 @@
 """Which sequence flows of the shipped diagrams the process tests take.
 
-Every unit of work stores its workflow through `engine.runtime.persist`; the tests of this folder
+Every unit of work stores its workflow through `engine.runtime.steps.finish_step`; the tests of this folder
 wrap that function and hand each workflow to `FlowCoverage.record`, which walks its task tree
 (the top workflow and every sub-process or called process) and notes each step from a task to
 a child task that was reached. A step whose source and target are joined by a sequence flow in

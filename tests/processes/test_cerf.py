@@ -13,10 +13,15 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import bpmn, definitions, instances, messages, org, tasks
+from engine.bpmn import loading as bpmn
+from engine.bpmn.parser import DoeflowParser
+from engine.bpmn.scripting import make_script_engine
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.models import Message
-from engine.scripting import make_script_engine
+from engine.messaging import delivery as messages
+from engine.modeling import publishing
+from engine.org import offices as org
+from engine.store.models import Message
+from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.processes.conftest import (
     FORMS,
@@ -84,7 +89,7 @@ def cerf(world) -> int:
     """The CERF application with the endorsement it calls and both tables, published with the real forms
     (only these files, so other processes still being built cannot break these tests): its version."""
     files = {path.name: path.read_bytes() for path in [DIAGRAM, PRECHECK, *ENDORSEMENT_FILES]}
-    published = {p.process_id: p for p in definitions.publish(world.uow(), files, forms_dir=str(FORMS))}
+    published = {p.process_id: p for p in publishing.publish(world.uow(), files, forms_dir=str(FORMS))}
     assert published[PROCESS].warnings == []
     return published[PROCESS].version
 
@@ -94,7 +99,7 @@ def stubs(world, cerf) -> None:
     """Stand-ins for the other side of the two messages: an endorsed EPPE throwing EPPEEndorsedForCERF,
     and an MEFM advance waiting for CERFDisbursed (correlated on eppe_reference)."""
     files = {path.name: path.read_bytes() for path in (EPPE_STUB, MEFM_STUB)}
-    definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(world.uow(), files, forms_dir=str(FORMS))
 
 
 def view(world, instance_id: int, who: str = PRD):
@@ -321,7 +326,7 @@ def test_haiti_rr_opened_by_the_endorsed_eppe_answers_the_secretariat_and_tells_
     }
     assert [(e.outcome, e.data) for e in done.events if e.kind == "message_sent"] == [("CERFDisbursed", repayment)]
     assert message_rows(world)[1] == ("CERFDisbursed", "unmatched", target, None, repayment)
-    [kept] = messages.undelivered(world.db)
+    [kept] = messages.undelivered(world.db.unit_of_work())
     assert (kept.name, kept.state, kept.payload) == ("CERFDisbursed", "unmatched", repayment)
 
     # The MEFM advance that waits for this EPPE's CERF funds takes it as soon as it appears.
@@ -331,7 +336,7 @@ def test_haiti_rr_opened_by_the_endorsed_eppe_answers_the_secretariat_and_tells_
     assert message_rows(world)[1][:4] == ("CERFDisbursed", "delivered", target, advance.id)
     repaid = view(world, advance.id)
     assert repaid.status == "completed" and {k: repaid.data[k] for k in repayment} == repayment
-    assert messages.undelivered(world.db) == []
+    assert messages.undelivered(world.db.unit_of_work()) == []
 
 
 def test_cerf_disbursed_reaches_only_the_mefm_advance_of_the_same_eppe(world, stubs):
@@ -537,7 +542,7 @@ def test_a_message_naming_no_known_office_starts_nothing_and_is_kept(world, cerf
         )
         uow.commit()
     assert messages.deliver_pending(world.db, world.clock) == messages.DeliveryResult(unmatched=1)
-    [kept] = messages.undelivered(world.db)
+    [kept] = messages.undelivered(world.db.unit_of_work())
     assert kept.state == "unmatched" and "names no office" in kept.last_error
 
     with world.db.unit_of_work(world.clock) as uow:
@@ -575,7 +580,7 @@ SHARE = 1_200_000
 def precheck(**changes) -> tuple[bool, str]:
     """(precheck_passed, precheck_reason) as the table answers, evaluated by SpiffWorkflow's DMN engine alone
     with the engine's restricted evaluator."""
-    parser = bpmn.DoeflowParser()
+    parser = DoeflowParser()
     parser.add_dmn_file(str(PRECHECK))
     table = parser.get_engine("cerf_precheck", None)
     data = {**BASE, "agreed_share_usd": SHARE, **changes}

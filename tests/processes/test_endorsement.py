@@ -12,9 +12,14 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine import bpmn, definitions, instances, org, tasks, ticker
+from engine.bpmn import loading as bpmn
+from engine.bpmn.parser import DoeflowParser
+from engine.bpmn.scripting import make_script_engine
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.scripting import make_script_engine
+from engine.modeling import publishing
+from engine.org import offices as org
+from engine.scheduling import ticker
+from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.conftest import T0
 from tests.processes.conftest import complete, form, only_task, open_tasks, properties, titles
@@ -112,7 +117,7 @@ def project_developer(office: str) -> str:
 def endorsement(world) -> int:
     """The endorsement process and its routing table, published with the real forms: its version."""
     files = {DIAGRAM.name: DIAGRAM.read_bytes(), ROUTING.name: ROUTING.read_bytes()}
-    [published] = definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    [published] = publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     assert published.warnings == []
     return published.version
 
@@ -541,7 +546,7 @@ def test_a_calling_process_passes_its_data_in_and_reads_endorsed_and_the_comment
         DIAGRAM.name: DIAGRAM.read_bytes(),
         ROUTING.name: ROUTING.read_bytes(),
     }
-    definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     eppe = {**PANAMA_DARIEN, "eppe_id": "EPPE-PAN-2025-006"}  # whatever else the caller holds comes back untouched
     instance = instances.start_instance(
         world.uow(), world.user(project_developer("PAN")), "endorsement_caller", "PAN", eppe
@@ -576,7 +581,7 @@ BASELINE = {  # nothing that adds a review: the technical review only
 def route(**changes) -> tuple[bool, bool, bool]:
     """(thematic review, Donor Relations review, HQ endorsement) as the table answers for the baseline
     with `changes`, evaluated by SpiffWorkflow's DMN engine alone with the engine's restricted evaluator."""
-    parser = bpmn.DoeflowParser()
+    parser = DoeflowParser()
     parser.add_dmn_file(str(ROUTING))
     table = parser.get_engine("endorsement_routing", None)
     task = SimpleNamespace(data={**BASELINE, **changes}, workflow=SimpleNamespace(script_engine=make_script_engine()))

@@ -14,10 +14,15 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import bpmn, definitions, instances, messages, org, tasks
+from engine.bpmn import loading as bpmn
+from engine.bpmn.scripting import make_script_engine
+from engine.definitions import versions as definitions
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.models import Message
-from engine.scripting import make_script_engine
+from engine.messaging import delivery as messages
+from engine.modeling import publishing
+from engine.org import offices as org
+from engine.store.models import Message
+from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.conftest import T0
 from tests.processes.conftest import FORMS, WORKFLOWS, complete, form, only_task, open_tasks, properties, tick_at
@@ -400,7 +405,7 @@ def test_a_proposal_the_regional_director_declines_is_archived_and_launches_noth
 def eppe_alone(world) -> int:
     """Only the EPPE and the endorsement it calls are published: nothing starts on their messages."""
     files = {path.name: path.read_bytes() for path in (DIAGRAM, *CALLED)}
-    published = {p.process_id: p for p in definitions.publish(world.uow(), files, forms_dir=str(FORMS))}
+    published = {p.process_id: p for p in publishing.publish(world.uow(), files, forms_dir=str(FORMS))}
     assert set(published) == {"eppe", "endorsement"} and published["eppe"].warnings == []
     return published["eppe"].version
 
@@ -417,7 +422,7 @@ def test_with_no_process_to_start_the_messages_are_kept_as_unmatched_never_dropp
         (FOR_CERF, "unmatched", None),
     ]
     assert [m.payload for m in sent] == [bridge_payload(eppe, 500_000, cerf=True), cerf_payload(eppe, bridge=True)]
-    assert [m.id for m in messages.undelivered(world.db)] == [m.id for m in sent]
+    assert [m.id for m in messages.undelivered(world.db.unit_of_work())] == [m.id for m in sent]
 
 
 # --- the reminder to the drafter -----------------------------------------------------------------

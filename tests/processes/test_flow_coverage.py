@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import definitions, instances, runtime
+from engine.modeling import publishing
+from engine.runtime import steps as runtime
+from engine.work import instances
 from tests.processes.conftest import COVERAGE, WORKFLOWS, complete
 from tests.processes.flow_coverage import FlowCoverage
 
@@ -19,13 +21,13 @@ DRAFT = {"title": "Hurricane Marisol bridge", "amount": 50000, "justification": 
 @pytest.fixture
 def measured(world, monkeypatch) -> FlowCoverage:
     """The test diagram funding_review published, and a coverage measure of it fed by every unit of work."""
-    definitions.publish(
+    publishing.publish(
         world.uow(),
         {"funding_review.bpmn": (DIAGRAMS / "funding_review.bpmn").read_bytes()},
         forms_dir=str(DIAGRAMS.parent / "forms"),
     )
     coverage = FlowCoverage.of_diagrams([DIAGRAMS / "funding_review.bpmn"])
-    persist = runtime.persist
+    persist = runtime.finish_step
 
     def recording(uow, instance, workflow, **options):
         coverage.record(workflow)

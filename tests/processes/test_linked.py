@@ -5,8 +5,8 @@ repays the MEFM advance of the same EPPE, and only that one."""
 
 from __future__ import annotations
 
-from engine import messages
-from engine.models import Message
+from engine.messaging import delivery as messages
+from engine.store.models import Message
 from tests.processes import test_cerf, test_eppe, test_mefm
 from tests.processes.conftest import complete, only_task
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -61,4 +61,4 @@ def test_an_endorsed_eppe_bridges_with_mefm_and_its_cerf_disbursement_repays_the
     owed = waiting.data["amount_owed_usd"]
     assert (repaid.data["repayment_source"], repaid.data["repaid_amount_usd"]) == ("cerf", min(amount, owed))
     assert ("message_received", "CERFDisbursed") in [(e.kind, e.outcome) for e in repaid.events]
-    assert messages.undelivered(world.db) == []
+    assert messages.undelivered(world.db.unit_of_work()) == []

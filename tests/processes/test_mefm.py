@@ -9,10 +9,13 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine import bpmn, instances, messages, tasks
+from engine.bpmn import loading as bpmn
+from engine.bpmn.parser import DoeflowParser
+from engine.bpmn.scripting import make_script_engine
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from engine.models import Message
-from engine.scripting import make_script_engine
+from engine.messaging import delivery as messages
+from engine.store.models import Message
+from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.processes.conftest import WORKFLOWS, complete, form, only_task, open_tasks, tick_at
 from tests.processes.scenarios import (
@@ -478,7 +481,7 @@ def matching_rules(requested_amount_usd, outstanding_balance_usd) -> list[dict]:
     """The outputs of every rule of the decision table that matches, evaluated by SpiffWorkflow alone
     with the engine's restricted evaluator. SpiffWorkflow stops at the first match of a UNIQUE table
     without checking that no other rule matches, so the table is asked as COLLECT here."""
-    parser = bpmn.DoeflowParser()
+    parser = DoeflowParser()
     parser.add_dmn_file(str(DECISION_TABLE))
     table = parser.get_engine("mefm_approval_authority", None)
     table.decision_table.hit_policy = "COLLECT"
@@ -816,7 +819,7 @@ def test_the_cerf_disbursement_of_the_linked_eppe_repays_the_advance_and_no_othe
 
     stray = send(world, "CERFDisbursed", {**mefm["cerf_disbursement"], "eppe_reference": "EPPE-HTI-2025-777"})
     assert stray.state == "unmatched"  # kept, visible, for an advance that may yet appear
-    assert stray.id in [m.id for m in messages.undelivered(world.db)]
+    assert stray.id in [m.id for m in messages.undelivered(world.db.unit_of_work())]
     assert [t.title for t in view(world, instance.id).tasks] == [REPAYMENT]
 
     disbursed = send(world, "CERFDisbursed", mefm["cerf_disbursement"])

@@ -12,9 +12,12 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine import bpmn, instances, org, tasks
+from engine.bpmn import loading as bpmn
+from engine.bpmn.parser import DoeflowParser
+from engine.bpmn.scripting import make_script_engine
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.scripting import make_script_engine
+from engine.org import offices as org
+from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.processes.conftest import FORMS, WORKFLOWS, complete, form, only_task, open_tasks, properties, tick_at
 from tests.processes.scenarios_surge import (
@@ -658,7 +661,7 @@ def decide(**changes) -> list[tuple[str, str]]:
     """(rule id, source) of every rule of the table that matches the baseline with `changes`, in the
     table's order, evaluated by SpiffWorkflow's DMN engine alone with the engine's restricted evaluator.
     The hit policy is FIRST: the first of them answers."""
-    parser = bpmn.DoeflowParser()
+    parser = DoeflowParser()
     parser.add_dmn_file(str(DECISION_TABLE))
     table = parser.get_engine("surge_source", None)
     task = SimpleNamespace(data={**BASELINE, **changes}, workflow=SimpleNamespace(script_engine=make_script_engine()))
@@ -728,7 +731,7 @@ def test_the_source_just_below_at_and_just_above_each_threshold(changes, expecte
 )
 def test_each_rule_answers_first_with_its_reason(changes, rule, reason):
     assert decide(**changes)[0][0] == rule
-    parser = bpmn.DoeflowParser()
+    parser = DoeflowParser()
     parser.add_dmn_file(str(DECISION_TABLE))
     task = SimpleNamespace(data={**BASELINE, **changes}, workflow=SimpleNamespace(script_engine=make_script_engine()))
     assert parser.get_engine("surge_source", None).result(task)["source_reason"].startswith(reason)

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from engine import definitions, users
+from engine.modeling import publishing
+from engine.org import users
 from tests.processes.conftest import FORMS, WORKFLOWS
 from web.api import PREFIX
 
@@ -73,6 +74,6 @@ class Api:
 def api_fixture(app, world) -> Api:
     """The MEFM request and the endorsement published with the real forms; the app runs on the test clock."""
     files = {name: (WORKFLOWS / name).read_bytes() for name in PUBLISHED}
-    definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     app.extensions["doeflow.clock"] = world.clock
     return Api(app, world)

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import definitions, users
-from engine.models import ProcessInstance, User
+from engine.modeling import publishing
+from engine.org import users
+from engine.store.models import ProcessInstance, User
 from tests.conftest import T0
 from tests.engine.conftest import DIAGRAMS
 from tests.engine.conftest import FORMS as TEST_FORMS
@@ -165,7 +166,7 @@ def test_a_new_version_is_what_the_catalogue_offers(api):
         "mefm_request.bpmn": text.replace("Bridge funding needed", "Bridge funding needed now").encode(),
         "mefm_approval_authority.dmn": (WORKFLOWS / "mefm_approval_authority.dmn").read_bytes(),
     }
-    definitions.publish(api.world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(api.world.uow(), files, forms_dir=str(FORMS))
     assert api.get("/processes/mefm_request", CHIEF_OF_MISSION_HTI).json["version"] == 2
 
 
@@ -435,7 +436,7 @@ def test_finance_may_not_complete_the_chief_of_missions_task(api):
 def test_a_step_that_fails_in_the_process_is_422_and_changes_nothing(api):
     text = (DIAGRAMS / "funding_review.bpmn").read_text(encoding="utf-8")
     broken = text.replace("str(int(amount))", "str(int(amount) // 0)")
-    definitions.publish(api.world.uow(), {"funding_review.bpmn": broken.encode()}, forms_dir=TEST_FORMS)
+    publishing.publish(api.world.uow(), {"funding_review.bpmn": broken.encode()}, forms_dir=TEST_FORMS)
     instance = api.start(PROJECT_DEVELOPER_HTI, "HTI", {}, process_id="funding_review").json
     draft = instance["tasks"][0]["id"]
     api.complete(PROJECT_DEVELOPER_HTI, draft, {"title": "Bridge", "amount": 5000})

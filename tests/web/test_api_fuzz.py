@@ -8,7 +8,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 import config as settings_module
-from engine import definitions, instances, users
+from engine.modeling import publishing
+from engine.org import users
+from engine.work import instances
 from tests.conftest import World
 from tests.processes.conftest import FORMS, WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -23,7 +25,7 @@ EXAMPLES = 100  # per operation
 def api_schema(db, clock):
     world = World(db, clock)
     files = {name: (WORKFLOWS / name).read_bytes() for name in PUBLISHED}
-    definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     # A running instance, so ids in the schema's examples and guesses can hit real rows.
     instances.start_instance(
         world.uow(),

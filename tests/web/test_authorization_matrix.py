@@ -13,9 +13,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions, instances, org, tasks, users
-from engine.models import AuditEvent, HumanTask, ProcessInstance, User
-from engine.users import hash_password
+from engine.modeling import publishing
+from engine.org import demo as demo_org
+from engine.org import offices as org
+from engine.org import users
+from engine.org.users import hash_password
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, User
+from engine.work import instances, tasks
 from tests.processes.conftest import WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
 from tests.web.test_pages import PASSWORD, Client
@@ -40,7 +44,7 @@ class Person:
         return {"regional": "regional", "hq": "hq"}.get(org.ROLES[self.role], "other")
 
 
-PEOPLE = [Person(d.email, d.role, d.office) for d in users.demo_users()]
+PEOPLE = [Person(d.email, d.role, d.office) for d in demo_org.demo_users()]
 
 
 # --- the table of permissions ----------------------------------------------------------------------
@@ -105,7 +109,7 @@ PAGE_CELLS = [
 def case(world):
     """The Haiti request at the regional review, and every demo user with a password."""
     files = {name: (WORKFLOWS / name).read_bytes() for name in ("mefm_request.bpmn", "mefm_approval_authority.dmn")}
-    definitions.publish(world.uow(), files, forms_dir=FORMS_DIR)
+    publishing.publish(world.uow(), files, forms_dir=FORMS_DIR)
     with world.uow() as uow:
         hashed = hash_password(PASSWORD)
         for user in uow.session.scalars(select(User)):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import users
-from engine.models import ProcessVersion, User
+from engine.org import users
+from engine.store.models import ProcessVersion, User
 
 DIAGRAM = Path(__file__).resolve().parents[1] / "engine" / "diagrams" / "funding_review.bpmn"
 
@@ -128,7 +128,7 @@ SLA_DIAGRAM = DIAGRAM.with_name("funding_review_sla.bpmn")
 
 def _waiting_review(app, cli):
     """Publish the SLA test diagram and bring an instance to the review, at the real now."""
-    from engine import instances, tasks
+    from engine.work import instances, tasks
     from tests.engine.test_instances import DRAFT
 
     assert cli("bpmn", "publish", str(SLA_DIAGRAM)).exit_code == 0
@@ -158,7 +158,7 @@ def test_timers_tick_at_fires_what_is_due_at_that_instant(app, cli):
     # The reminder (24 h) and the escalation (48 h) were both due.
     assert result.exit_code == 0 and result.output.startswith("2 timer(s) fired"), result.output
     db = app.extensions["doeflow.db"]
-    from engine.models import ProcessInstance
+    from engine.store.models import ProcessInstance
 
     with db.unit_of_work(write=False) as uow:
         assert uow.session.get(ProcessInstance, instance.id).sla_breached

@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from engine import definitions, drafts
-from engine.models import User
-from engine.users import hash_password
+from engine.modeling import drafts, publishing
+from engine.org.users import hash_password
+from engine.store.models import User
 from tests.processes.conftest import FORMS, WORKFLOWS
 from tests.web.test_pages import PASSWORD, Client
 
@@ -22,7 +22,7 @@ OTHERS = ["admin@hq.demo", "regional-director@ro-americas.demo", "chief-of-missi
 @pytest.fixture
 def site(app, world):
     files = {name: (WORKFLOWS / name).read_bytes() for name in ("mefm_request.bpmn", "mefm_approval_authority.dmn")}
-    definitions.publish(world.uow(), files, forms_dir=str(FORMS))
+    publishing.publish(world.uow(), files, forms_dir=str(FORMS))
     with world.uow() as uow:
         for user in uow.session.scalars(select(User)):
             user.password_hash = hash_password(PASSWORD) if user.email in [MANAGER, *OTHERS] else None

@@ -13,7 +13,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.exceptions import HTTPException
 
-from engine import users
+from engine.org import users
 from tests.processes.scenarios import HAITI_HURRICANE
 from tests.web.api_fixtures import (  # noqa: F401 - api_fixture is the fixture `api`
     CHIEF_OF_MISSION_HTI,

@@ -8,9 +8,10 @@ import re
 import pytest
 from sqlalchemy import event, select
 
-from engine import definitions, instances, tasks
-from engine.models import User
-from engine.users import hash_password
+from engine.modeling import publishing
+from engine.org.users import hash_password
+from engine.store.models import User
+from engine.work import instances, tasks
 from tests.processes.conftest import FORMS, shipped_files
 from tests.processes.scenarios import HAITI_HURRICANE
 
@@ -48,7 +49,7 @@ class Client:
 
 @pytest.fixture
 def site(app, world):
-    definitions.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
     with world.uow() as uow:
         for user in uow.session.scalars(select(User)):
             user.password_hash = hash_password(PASSWORD) if user.email in (COM, RM, EFP, DIRECTOR) else None
@@ -211,7 +212,7 @@ def test_a_database_that_does_not_answer_gives_a_503_page_not_a_crash(site, worl
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
 
-    monkeypatch.setattr("engine.tasks.inbox", down)
+    monkeypatch.setattr("engine.work.tasks.inbox", down)
     response = browser.get("/")
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "nothing was saved" in response.get_data(as_text=True)

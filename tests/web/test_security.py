@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from engine import users
-from engine.db import Base
-from engine.models import User
+from engine.org import users
+from engine.store.db import Base
+from engine.store.models import User
 from tests.web.test_pages import EFP, PASSWORD, Client, at_regional_review, site  # noqa: F401 - a fixture
 from web import security
 from web.api import PREFIX

@@ -1,11 +1,11 @@
-"""Complete one task through `engine.tasks.complete_task`, then stop dead at a chosen point.
+"""Complete one task through `engine.work.tasks.complete_task`, then stop dead at a chosen point.
 
     python complete_then_hang.py URL POINT ACTOR_ID TASK_ID DATA_JSON CLOCK_ISO
 
 POINT is where the unit of work stops, with its transaction open:
-  after_persist  runtime.persist has run (state, projections, emails, timers), nothing flushed yet
+  after_persist  engine.runtime.steps.finish_step has run (state, projections, emails, timers), not committed
   mid_flush      inside the session flush, right after the UPDATE of process_instance ran
-  before_commit  the whole step is flushed to the database; UnitOfWork.commit was called
+  before_commit  the whole step is flushed to the database; Transaction.commit was called
 
 At that point the script prints `KILL-POINT <point>` on stdout and blocks reading stdin; the test
 kills it with SIGKILL. If stdin is closed instead (the test went away), it exits without committing.
@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from sqlalchemy import event  # noqa: E402
 
-from engine import runtime, tasks  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
-from engine.uow import Database, UnitOfWork  # noqa: E402
+from engine.runtime import steps as runtime  # noqa: E402
+from engine.store.uow import Database, Transaction  # noqa: E402
+from engine.work import tasks  # noqa: E402
 
 MARK = "KILL-POINT"
 
@@ -41,14 +42,14 @@ def main() -> None:
     url, point, actor_id, task_id, data, at = sys.argv[1:7]
     database = Database.connect(url)
     if point == "after_persist":
-        persist = runtime.persist
+        persist = runtime.finish_step
 
         def persist_then_stop(*args, **kwargs):
             changes = persist(*args, **kwargs)
             stop_here(point)
             return changes
 
-        runtime.persist = persist_then_stop
+        runtime.finish_step = persist_then_stop
     elif point == "mid_flush":
 
         @event.listens_for(database.engine, "after_cursor_execute")
@@ -62,7 +63,7 @@ def main() -> None:
             self.session.flush()
             stop_here(point)
 
-        UnitOfWork.commit = commit_then_stop
+        Transaction.commit = commit_then_stop
     else:
         raise SystemExit(f"unknown point {point!r}")
     clock = FixedClock(datetime.fromisoformat(at))

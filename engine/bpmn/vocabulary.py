@@ -1,0 +1,148 @@
+"""The BPMN vocabulary the checks and the parser share: namespaces, element kinds, what
+SpiffWorkflow supports, and small readers of elements (form keys, decisions, timers)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Collection
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Camunda Modeler writes camunda:formKey; older Camunda/Activiti exports bind the same attributes to the
+# Activiti namespace (MIWG C.1.1 does), so both are read.
+CAMUNDA_NAMESPACES = ("http://camunda.org/schema/1.0/bpmn", "http://activiti.org/bpmn")
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
+EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
+ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "callActivity",
+} | SUBPROCESSES
+FLOW_NODES = ACTIVITIES | EVENTS | GATEWAYS
+
+# Which event definitions SpiffWorkflow's parsers read on each kind of event (bpmn/parser/event_parsers.py).
+# Any other definition is silently dropped, turning the event into a plain one: a signal end event throws
+# nothing, an error start event starts its event sub-process at once, a link throw event just ends the path.
+# Conditional events are read but evaluated only when reached, never re-checked, so they are refused too.
+SUPPORTED_EVENT_DEFINITIONS = {
+    "startEvent": {"message", "signal", "timer"},
+    "endEvent": {"message", "cancel", "error", "escalation", "terminate"},
+    "intermediateCatchEvent": {"message", "signal", "timer"},
+    "intermediateThrowEvent": {"message", "signal", "escalation"},
+    "boundaryEvent": {"message", "signal", "timer", "cancel", "error", "escalation"},
+}
+_HUMAN_TAGS = {"subProcess": "sub-process", "adHocSubProcess": "ad-hoc sub-process"}
+EVENT_DEFINITION_NAMES = {"compensate": "compensation"}
+REFERENCED_ITEMS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
+TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")  # the order SpiffWorkflow looks for them in
+_TIMER_EXAMPLES = {
+    "timeDate": "a date-time with a zone such as 2030-01-31T09:00:00Z",
+    "timeDuration": "a duration such as PT48H",
+    "timeCycle": "a cycle such as R3/PT1H",
+}
+# Timer text made only of these characters is literal ISO 8601; anything else (quotes, calls) is Python.
+_TIMER_WORD = re.compile(r"[A-Za-z0-9_:+\-.,/]+")
+OMG_NAMESPACE = re.compile(r"https?://www\.omg\.org/spec/")
+_DURATION = re.compile(r"P[0-9YMWDTHS.,]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    element: etree._Element
+    message: str
+    severity: str = "error"
+    line: int | None = None  # when a child element (the script, the timer text) pins it down better
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need to know about the other files of the set."""
+
+    process_ids: set[str]  # every top-level process of the BPMN files
+    executable_ids: set[str]
+    decision_ids: set[str]
+    broken_decisions: dict[str, str]  # decision id -> the DMN file with errors that defines it
+    known_roles: Collection[str] | None
+
+
+def local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def human(tag: str) -> str:
+    """'intermediateCatchEvent' -> 'intermediate catch event'."""
+    return _HUMAN_TAGS.get(tag) or re.sub(r"(?<!^)([A-Z])", r" \1", tag).lower()
+
+
+def bpmn(tree: etree._ElementTree, tag: str) -> list[etree._Element]:
+    return tree.xpath(f"//bpmn:{tag}", namespaces=NS)
+
+
+def is_literal_timer(text: str) -> bool:
+    return bool(_TIMER_WORD.fullmatch(text.strip()))
+
+
+def iso_timer_problem(kind: str, text: str) -> str | None:
+    """None if `text` is valid ISO 8601 for a timeDate/timeDuration/timeCycle element, else why not."""
+    text = text.strip()
+    try:
+        if kind == "timeDuration":
+            valid = bool(_DURATION.fullmatch(text)) and bool(TimerEventDefinition.parse_iso_duration(text))
+        elif kind == "timeCycle":
+            valid = text.upper().startswith("R") and bool(TimerEventDefinition.parse_iso_recurring_interval(text))
+        else:
+            if datetime.fromisoformat(text).tzinfo is None:
+                return f"timer date {text!r} has no time zone; add Z or an offset such as +01:00"
+            valid = True
+    except Exception:  # SpiffWorkflow reports a bad duration with a bare Exception
+        valid = False
+    return None if valid else f"timer text is not valid ISO 8601: {text!r} ({kind} needs {_TIMER_EXAMPLES[kind]})"
+
+
+def camunda_attribute(element: etree._Element, name: str) -> str | None:
+    for namespace in CAMUNDA_NAMESPACES:
+        value = (element.get(f"{{{namespace}}}{name}") or "").strip()
+        if value:
+            return value
+    return None
+
+
+def spiff_form_key(element: etree._Element) -> str | None:
+    values = element.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='formKey']/@value",
+        namespaces=NS,
+    )
+    return next((v.strip() for v in values if v.strip()), None)
+
+
+def decision_ref(element: etree._Element) -> str | None:
+    """The decision a businessRuleTask calls: spiffworkflow:calledDecisionId, else camunda:decisionRef."""
+    texts = element.xpath("./bpmn:extensionElements/spiffworkflow:calledDecisionId/text()", namespaces=NS)
+    return next((t.strip() for t in texts if t.strip()), None) or camunda_attribute(element, "decisionRef")
+
+
+def owner_process(element: etree._Element) -> str | None:
+    """Id of the top-level process an element belongs to (None for collaborations, messages...)."""
+    for ancestor in itertools.chain([element], element.iterancestors()):
+        if (
+            ancestor.tag == f"{{{BPMN_NS}}}process"
+            and ancestor.getparent() is not None
+            and ancestor.getparent().getparent() is None
+        ):
+            return ancestor.get("id")
+    return None

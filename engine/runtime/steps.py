@@ -1,0 +1,96 @@
+"""One step of an instance inside an open unit of work: a new instance, its workflow loaded or
+created, and the end every step shares (the state stored, every projection brought in line, the
+emails queued, the audit told when the process ended)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+
+from ..bpmn import execution, serializer
+from ..definitions.versions import LoadedVersion
+from ..notifications import policy
+from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
+from ..store.uow import Transaction
+from . import audit, subscriptions, timers
+from .human_tasks import sync_human_tasks
+
+
+def new_workflow(loaded: LoadedVersion) -> BpmnWorkflow:
+    return execution.new_workflow(loaded.spec, loaded.subprocess_specs)
+
+
+def load_workflow(instance: ProcessInstance, loaded: LoadedVersion) -> BpmnWorkflow:
+    return execution.restore(instance.state, loaded.spec, loaded.subprocess_specs)
+
+
+def create_instance(
+    tx: Transaction,
+    version: ProcessVersion,
+    office_code: str,
+    *,
+    title: str | None,
+    started_by: int | None,
+) -> ProcessInstance:
+    """A new running instance of `version` for an office (flushed: it has its id)."""
+    office = tx.session.get(Office, office_code)
+    now = tx.now()
+    instance = ProcessInstance(
+        process_version_id=version.id,
+        process_version=version,
+        process_id=version.process_id,
+        office_code=office_code,
+        title=(title or f"{version.name} – {office.name}")[:300],
+        status="running",
+        state="",
+        started_by_id=started_by,
+        started_at=now,
+        updated_at=now,
+    )
+    tx.session.add(instance)
+    tx.session.flush()
+    return instance
+
+
+def title_of(data: dict[str, Any]) -> str | None:
+    """The case title a start form or a message gives (its `title` field), if any."""
+    value = data.get("title")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@dataclass
+class Changes:
+    """What a step changed besides the state: tasks opened, timers fired, messages to deliver."""
+
+    opened: list[HumanTask]
+    timers: timers.TimerChanges
+    to_deliver: list[Message]  # thrown or woken by this step; delivered after the commit
+
+
+def finish_step(
+    tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow, *, returned_by: str | None = None
+) -> Changes:
+    """Store the state, bring every projection (human tasks, timers, subscriptions) in line with it,
+    queue the emails the step causes and record the end of the process. `returned_by` names who
+    sent work back for revision."""
+    save(tx, instance, workflow)
+    timer_changes = timers.sync_timers(tx, instance, workflow)
+    opened = sync_human_tasks(tx, instance, workflow)
+    to_deliver = subscriptions.record_thrown(tx, instance, workflow)
+    to_deliver += subscriptions.sync_subscriptions(tx, instance, workflow)
+    policy.queue_for_opened_tasks(tx, instance, opened, returned_by=returned_by)
+    policy.queue_for_fired_timers(tx, instance, workflow, timer_changes.fired)
+    if instance.status == "completed":
+        audit.record(tx, instance.id, "completed")
+    tx.session.flush()
+    return Changes(opened, timer_changes, to_deliver)
+
+
+def save(tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    instance.state = serializer.dump(workflow)
+    instance.updated_at = tx.now()
+    if workflow.is_completed() and instance.status != "completed":
+        instance.status = "completed"
+        instance.completed_at = tx.now()

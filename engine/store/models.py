@@ -1,0 +1,286 @@
+"""Persistent model: organisation (offices, roles, users), process versions and instances,
+the projections (human tasks, timers, message subscriptions), the audit log and the email outbox.
+Plain SQLAlchemy 2 typed mappings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+# JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+OFFICE_KINDS = ("hq", "regional", "country")
+ROLE_SCOPES = ("country", "regional", "hq")
+
+
+class Office(Base):
+    __tablename__ = "office"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # one of OFFICE_KINDS
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("office.code"))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    @property
+    def regional_code(self) -> str:
+        """The regional office this office answers to (itself for a regional office)."""
+        if self.kind == "country" and self.parent_code:
+            return self.parent_code
+        return self.code
+
+
+class Role(Base):
+    """A role is what a BPMN lane names; its scope says in which office it is held."""
+
+    __tablename__ = "role"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # one of ROLE_SCOPES
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class Membership(Base):
+    """User holds role in office."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "role_name", "office_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    role_name: Mapped[str] = mapped_column(ForeignKey("role.name"))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class ApiToken(Base):
+    """Bearer token for the API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class ProcessVersion(Base):
+    """One published version of a process: the files it runs from, frozen."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(300))
+    # file name -> text (bpmn, dmn, forms/*.json); deferred: read only when a version is first parsed
+    files: Mapped[dict[str, str]] = mapped_column(Json, deferred=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    published_at: Mapped[datetime]
+
+
+class ProcessDraft(Base):
+    """A process manager's work in progress on a process: its files as last saved, not yet published."""
+
+    __tablename__ = "process_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    # file name -> text, as ProcessVersion.files: .bpmn, .dmn and forms/<key>.json
+    files: Mapped[dict[str, str]] = mapped_column(Json, deferred=True)
+    based_on_version: Mapped[int | None]
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[datetime]
+    published_version: Mapped[int | None]
+    revision: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_office_status", "office_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16))  # running, completed
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow state without its spec (see engine/bpmn/serializer.py)
+    sla_breached: Mapped[bool] = mapped_column(default=False)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(default=1)
+
+    process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
+
+    # SQLAlchemy's version counter: an UPDATE that finds another revision raises StaleDataError.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """Projection of the ready (and past) user and manual tasks, so the inbox never reads state."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_human_task_candidates", "state", "candidate_role", "candidate_office", "due_at"),
+        Index("ix_human_task_assignee", "assignee_id", "state", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(64))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    candidate_role: Mapped[str | None] = mapped_column(String(64))
+    candidate_office: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    state: Mapped[str] = mapped_column(String(16))  # open, completed, cancelled
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # What the holder saved without submitting; not validated, never task data until completed.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(Json, deferred=True)
+
+    instance: Mapped[ProcessInstance] = relationship(lazy="raise")
+
+
+class AuditEvent(Base):
+    """Append-only record of what happened to an instance."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(300))
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    data: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+
+class Timer(Base):
+    """A waiting timer event of an instance, mirrored so the ticker never scans workflow state.
+
+    One row per occurrence: a cycle timer gets a new row for each next due time.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        UniqueConstraint("task_id", "due_at"),
+        Index("ix_timer_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))  # the SpiffWorkflow task of the timer event
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    # The activity a boundary timer is attached to (a human task's id, or a sub-process task's).
+    attached_to: Mapped[str | None] = mapped_column(String(36))
+    interrupting: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, fired, failed
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(Base):
+    """A message thrown by an instance to other processes, kept until delivered (never dropped)."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_state", "state", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, unmatched
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MessageSubscription(Base):
+    """An instance waiting for a message (a catch event), with the value it correlates on."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (Index("ix_subscription_name", "name", "correlation_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    correlation_key: Mapped[str | None] = mapped_column(String(200))
+    correlation_value: Mapped[str | None] = mapped_column(String(500))
+
+
+class OutboxEmail(Base):
+    """One email to one recipient, rendered when queued; `state` is pending, sent or dead."""
+
+    __tablename__ = "outbox_email"
+    __table_args__ = (Index("ix_outbox_email_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # task_assigned, reminder, escalation, returned
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)  # links start with BASE_URL_MARK
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claim_expires_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,175 @@
+"""Cases: starting process instances and reading them back (timeline, data, diagram, forms)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from forms.validation import field_errors
+
+from ..bpmn import execution
+from ..bpmn.parser import form_key
+from ..definitions import versions as definitions
+from ..definitions.catalog import may_start
+from ..errors import InvalidData, NotFound, PermissionDenied
+from ..messaging.delivery import deliver_after_commit
+from ..org import offices as org
+from ..runtime import audit, steps
+from ..store.models import AuditEvent, HumanTask, Office, ProcessInstance, User
+from ..store.uow import Transaction, UnitOfWork
+from ..views import EventView, InstanceView, TaskView
+
+
+def start_instance(
+    uow: UnitOfWork,
+    actor_id: int,
+    process_id: str,
+    office_code: str,
+    data: dict[str, Any] | None = None,
+    *,
+    title: str | None = None,
+) -> InstanceView:
+    """Start the latest version of `process_id` for an office, as `actor_id`, with start-form data."""
+    data = dict(data or {})
+    with uow as tx:
+        session = tx.session
+        actor = org.load_actor(session, actor_id)
+        office = session.get(Office, office_code)
+        if office is None or not actor.sees_office(office_code):
+            raise NotFound(f"no office {office_code!r} that you work for")
+        version = definitions.get_version(tx, process_id)
+        loaded = definitions.load_version(version)
+        if not may_start(tx, actor, loaded, office_code):
+            raise PermissionDenied(f"you may not start {version.name} for {office_code}")
+        errors = field_errors(loaded.form(form_key(loaded.start_event)), data)
+        if errors:
+            raise InvalidData("the start form has errors", errors)
+
+        workflow = steps.new_workflow(loaded)
+        workflow.task_tree.set_data(**data, office=office_code)  # the start task: its data flows on
+        instance = steps.create_instance(
+            tx, version, office_code, title=title or steps.title_of(data), started_by=actor.id
+        )
+        audit.record(tx, instance.id, "started", actor_id=actor.id, data=data or None)
+        execution.advance(workflow, tx.now())
+        changes = steps.finish_step(tx, instance, workflow)
+        view = instance_view(tx, instance, workflow)
+        tx.commit()
+        deliver_after_commit(tx, changes.to_deliver)
+        return view
+
+
+def get_instance(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstanceView:
+    """An instance with its open tasks, its audit timeline and its current data."""
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        instance = visible_instance(tx, actor, instance_id)
+        loaded = definitions.load_version(instance.process_version)
+        return instance_view(tx, instance, steps.load_workflow(instance, loaded))
+
+
+def visible_instance(tx: Transaction, actor: org.Actor, instance_id: int) -> ProcessInstance:
+    instance = tx.session.get(ProcessInstance, instance_id)
+    if instance is None or not (actor.sees_office(instance.office_code) or instance.started_by_id == actor.id):
+        raise NotFound(f"no instance {instance_id}")
+    return instance
+
+
+def instance_view(tx: Transaction, instance: ProcessInstance, workflow) -> InstanceView:
+    session = tx.session
+    tasks = session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        .order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
+    rows = session.execute(
+        select(AuditEvent, User.name)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.instance_id == instance.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    return InstanceView.of(
+        instance,
+        tasks=[TaskView.of(t, instance.title) for t in tasks],
+        events=[EventView.of(event, name) for event, name in rows],
+        data=execution.current_data(workflow),
+    )
+
+
+def started_by(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> list[InstanceView]:
+    """The instances the actor started, newest first (without timelines or data)."""
+    with uow as tx:
+        org.load_actor(tx.session, actor_id)
+        rows = tx.session.scalars(
+            select(ProcessInstance)
+            .where(ProcessInstance.started_by_id == actor_id)
+            .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+            .limit(limit)
+        ).all()
+        return [InstanceView.of(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class DiagramView:
+    """What a diagram viewer needs: the BPMN XML of the instance's version and where it stands."""
+
+    process_id: str
+    xml: str
+    completed: list[str]  # element ids run at least once
+    active: list[str]  # waiting for a person
+    waiting: list[str]  # waiting for a timer, a message or a called process
+
+
+def diagram(uow: UnitOfWork, actor_id: int, instance_id: int) -> DiagramView:
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        instance = visible_instance(tx, actor, instance_id)
+        version = instance.process_version
+        loaded = definitions.load_version(version)
+        workflow = steps.load_workflow(instance, loaded)
+        completed, active, waiting = set(), set(), set()
+        drawn_in = getattr(workflow.spec, "file", None)
+        for task in workflow.get_tasks():
+            if task.workflow is not workflow and getattr(task.workflow.spec, "file", None) != drawn_in:
+                continue  # a called process: drawn in its own diagram
+            name = task.task_spec.name
+            if isinstance(task.task_spec, SubWorkflowTask) and not isinstance(task.task_spec, CallActivity):
+                if task.has_state(TaskState.COMPLETED):
+                    completed.add(name)
+                continue  # an embedded sub-process: its own steps are drawn inside it
+            if task.has_state(TaskState.COMPLETED):
+                completed.add(name)
+            elif isinstance(task.task_spec, CallActivity) and task.has_state(TaskState.STARTED):
+                waiting.add(name)  # the called process runs
+            elif task.has_state(TaskState.READY | TaskState.STARTED):
+                active.add(name)
+            elif task.has_state(TaskState.WAITING):
+                waiting.add(name)
+        return DiagramView(
+            instance.process_id,
+            definitions.process_file(version, instance.process_id),
+            sorted(completed - active - waiting),
+            sorted(active),
+            sorted(waiting - active),
+        )
+
+
+def forms_of(uow: UnitOfWork, actor_id: int, instance_id: int) -> dict[str, dict]:
+    """The form of each element of an instance's version that has one (its called processes
+    included): element id -> JSON Schema, to show earlier answers with their labels."""
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        instance = visible_instance(tx, actor, instance_id)
+        loaded = definitions.load_version(instance.process_version)
+        found = {}
+        for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+            for name, task_spec in spec.task_specs.items():
+                form = loaded.form(form_key(task_spec))
+                if form is not None:
+                    found.setdefault(name, form)
+        return found

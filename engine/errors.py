@@ -61,7 +61,8 @@ class ProcessFailure(EngineError):
     The unit of work that hit it is rolled back; the message names the element.
     """
 
-    def __init__(self, element: str | None, message: str):
-        self.element = element
+    def __init__(self, element: str | None, message: str, *, name: str | None = None):
+        self.element = element  # the BPMN id of the failing step
+        self.name = name  # its name in the diagram, when it has one
         self.message = message
         super().__init__(f"{element or 'process'}: {message}")

@@ -23,9 +23,9 @@ from engine.store import schema
 from engine.store.db import Base, normalize_url
 from engine.store.models import User
 from engine.store.uow import Database
+from tests.ci import in_ci
 from tests.smtp import smtp_server  # noqa: F401 - a fixture for every test folder
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("DOEFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
@@ -52,7 +52,7 @@ def postgresql_url():
         url, cleanup = _postgres_database()
     except Exception as error:  # noqa: BLE001 - any failure to reach the server means the same here
         message = f"PostgreSQL is not reachable at {PG_URL}: {error}"
-        if IN_CI:
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     yield url

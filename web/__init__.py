@@ -25,12 +25,27 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     app.config.from_object(config)
     app.extensions["doeflow.db"] = Database.connect(config.DATABASE_URL)
 
-    from . import api, auth, cli, home, i18n, inbox, instance_pages, modeler, security, start_pages, task_pages, ui
+    from . import (
+        api,
+        auth,
+        cli,
+        errors,
+        home,
+        i18n,
+        inbox,
+        instance_pages,
+        modeler,
+        security,
+        start_pages,
+        task_pages,
+        ui,
+    )
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     i18n.init_app(app)
     ui.register(app)
+    errors.init_app(app)
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

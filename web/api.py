@@ -10,12 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
-from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.clock import SYSTEM_CLOCK
 from engine.definitions import catalog
 from engine.definitions.catalog import StartableProcess
-from engine.errors import Conflict, EngineError, InvalidData, NotFound, PermissionDenied
+from engine.errors import InvalidData
 from engine.org import users
 from engine.store.uow import UnitOfWork
 from engine.views import EventView, InstanceView, TaskView
@@ -26,13 +25,6 @@ from . import database, openapi
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
-# Any other engine error (ProcessFailure, a refused script) means the process could not do this step.
-STATUS_OF_ERROR: tuple[tuple[type[EngineError], int], ...] = (
-    (InvalidData, 400),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-)
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32 bits on PostgreSQL)
 
@@ -130,34 +122,6 @@ def path_values_in_range():
 
 def _challenge(*params: str) -> dict[str, str]:
     return {"WWW-Authenticate": ", ".join(('Bearer realm="doeflow"', *params))}
-
-
-@bp.before_app_request
-def routing_errors_as_json():
-    """Unknown paths and methods under /api/v1 match no route, so the blueprint's error handlers
-    never see them; answering here keeps the app's other (HTML) error pages untouched."""
-    error = request.routing_exception
-    under_api = request.path == PREFIX or request.path.startswith(PREFIX + "/")
-    if under_api and isinstance(error, HTTPException) and (error.code or 500) >= 400:
-        return http_error(error)
-    return None
-
-
-@bp.errorhandler(EngineError)
-def engine_error(error: EngineError):
-    status = next((code for kind, code in STATUS_OF_ERROR if isinstance(error, kind)), 422)
-    return _error(status, str(error), getattr(error, "fields", None))
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
-    return _error(error.code or 500, error.description or error.name, headers=headers)
-
-
-@bp.errorhandler(InternalServerError)
-def internal_error(error: InternalServerError):
-    return _error(500, "internal error: the request was not carried out")
 
 
 # --- request and response bodies -----------------------------------------------------------------

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.definitions import versions as definitions
-from engine.work import instances, tasks
+from engine.work import pages, tasks
 
 from .ui import now, uow
 
@@ -21,32 +20,21 @@ def index():
     tab = request.args.get("tab", "all")
     if tab not in TABS:
         abort(404)
-    process_id = request.args.get("process") or None
-    office = request.args.get("office") or None
-    overdue = request.args.get("overdue") == "1"
-    rows, started = [], []
-    if tab == "started":
-        started = instances.started_by(uow(write=False), current_user.id)
-    else:
-        rows = tasks.inbox(
-            uow(write=False),
-            current_user.id,
-            which=tab,
-            process_id=process_id,
-            office=office,
-            due_before=now() if overdue else None,
-        )
-    with uow(write=False) as reading:
-        processes = {v.process_id: v.name for v in definitions.latest_versions(reading)}
-    return render_template(
-        "inbox.html",
+    filters = {
+        "process": request.args.get("process") or "",
+        "office": request.args.get("office") or "",
+        "overdue": request.args.get("overdue") == "1",
+    }
+    page = pages.inbox_page(
+        uow(write=False),
+        current_user.id,
         tab=tab,
-        rows=rows,
-        started=started,
-        processes=processes,
-        offices=sorted({office for _, office in current_user.memberships} | {t.office for t in rows}),
-        filters={"process": process_id or "", "office": office or "", "overdue": overdue},
+        process_id=filters["process"] or None,
+        office=filters["office"] or None,
+        due_before=now() if filters["overdue"] else None,
     )
+    shown = dict(rows=page.rows, started=page.started, processes=page.processes, offices=page.offices)
+    return render_template("inbox.html", tab=tab, filters=filters, **shown)
 
 
 def _back(task_id: str):

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template, send_from_directory
 from flask_login import current_user, login_required
 
-from engine.work import instances
+from engine.work import instances, pages
 
 from . import formrender
 from .ui import language, uow
@@ -43,15 +43,14 @@ VENDOR_FILES = {
 @bp.get("/instances/<int(max=2147483647):instance_id>")
 @login_required
 def show(instance_id: int):
-    instance = instances.get_instance(uow(write=False), current_user.id, instance_id)
-    forms = instances.forms_of(uow(write=False), current_user.id, instance_id)
+    page = pages.instance_page(uow(write=False), current_user.id, instance_id)
     lang = language()
     answers = {
-        index: formrender.display_answers(forms.get(event.element_id) or {}, event.data, lang)
-        for index, event in enumerate(instance.events)
+        index: formrender.display_answers(page.forms.get(event.element_id) or {}, event.data, lang)
+        for index, event in enumerate(page.instance.events)
         if event.kind == "completed_task" and event.data
     }
-    return render_template("instance.html", instance=instance, answers=answers)
+    return render_template("instance.html", instance=page.instance, answers=answers)
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>/diagram")

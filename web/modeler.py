@@ -10,10 +10,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.definitions import versions as definitions
 from engine.errors import InvalidData, InvalidDiagram
-from engine.modeling import drafts, dryrun
-from engine.modeling.diff import diff_versions
+from engine.modeling import drafts, pages
 from forms.validation import check_schema
 
 from . import formrender
@@ -34,10 +32,9 @@ def _problems_json(draft: drafts.DraftView) -> dict:
 @bp.get("/")
 @login_required
 def index():
-    open_drafts = drafts.list_drafts(uow(write=False), current_user.id)
-    with uow(write=False) as reading:
-        published = [(v.process_id, v.name, v.version, v.published_at) for v in definitions.latest_versions(reading)]
-    return render_template("modeler_index.html", drafts=open_drafts, published=published)
+    page = pages.modeler_index(uow(write=False), current_user.id)
+    published = [(p.process_id, p.name, p.version, p.published_at) for p in page.published]
+    return render_template("modeler_index.html", drafts=page.drafts, published=published)
 
 
 @bp.post("/drafts")
@@ -55,9 +52,9 @@ def new_draft():
 @bp.post("/upload")
 @login_required
 def upload():
-    drafts.require_manager_id(uow(write=False), current_user.id)
     sent = request.files.get("file")
     if sent is None or not sent.filename:
+        drafts.require_manager_id(uow(write=False), current_user.id)  # a stranger learns nothing more
         flash(_("Choose a .bpmn file to upload."), "error")
         return redirect(url_for("modeler.index"))
     content = sent.stream.read(drafts.MAX_FILE_BYTES + 1)
@@ -87,12 +84,10 @@ def file(draft_id: int, name: str):
 @bp.post("/drafts/<int(max=2147483647):draft_id>/files")
 @login_required
 def save(draft_id: int):
-    drafts.require_manager_id(uow(write=False), current_user.id)
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("files"), dict):
-        return {"error": 'send {"files": {name: text}, "revision": n}', "fields": {}}, 400
+    body = body if isinstance(body, dict) else {}
     revision = body.get("revision") if isinstance(body.get("revision"), int) else None
-    draft = drafts.save(uow(), current_user.id, draft_id, body["files"], revision=revision)
+    draft = drafts.save(uow(), current_user.id, draft_id, body.get("files"), revision=revision)
     return _problems_json(draft)
 
 
@@ -144,13 +139,12 @@ def decision(draft_id: int, name: str):
 @login_required
 def publish(draft_id: int):
     try:
-        version = drafts.publish(uow(), current_user.id, draft_id)
+        published = drafts.publish(uow(), current_user.id, draft_id)
     except InvalidData as refused:
         flash(_("Not published: %(why)s", why="; ".join(refused.fields.values()) or str(refused)), "error")
         return redirect(url_for("modeler.edit", draft_id=draft_id))
-    draft = drafts.get_draft(uow(write=False), current_user.id, draft_id)
-    flash(_("Published as version %(n)s.", n=version), "info")
-    return redirect(url_for("modeler.versions", process_id=draft.process_id))
+    flash(_("Published as version %(n)s.", n=published.version), "info")
+    return redirect(url_for("modeler.versions", process_id=published.process_id))
 
 
 @bp.get("/processes/<process_id>/versions")
@@ -164,20 +158,11 @@ def versions(process_id: str):
 @login_required
 def dry_run(draft_id: int):
     """Run the draft in memory with sample data: what happens, who gets which task, which emails."""
-    draft = drafts.get_draft(uow(write=False), current_user.id, draft_id)
     body = request.get_json(silent=True) or {}
     steps = [s for s in body.get("steps", []) if isinstance(s, str)][:50] or None
     start_data = body.get("start_data") if isinstance(body.get("start_data"), dict) else None
-    files = {n: t.encode("utf-8") for n, t in draft.files.items() if n.endswith((".bpmn", ".dmn"))}
-    forms = {}
-    for name, text in draft.files.items():
-        if name.startswith(drafts.FORMS_PREFIX):
-            try:
-                forms[name[len(drafts.FORMS_PREFIX) : -len(".json")]] = json.loads(text)
-            except ValueError:
-                pass
     try:
-        run = dryrun.dry_run(files, draft.process_id, forms=forms, start_data=start_data, script=steps)
+        run = pages.try_draft(uow(write=False), current_user.id, draft_id, steps=steps, start_data=start_data)
     except InvalidDiagram as refused:
         return {"error": _("Fix the errors first: %(n)s", n=len(refused.problems)), "fields": {}}, 400
     except ValueError as error:
@@ -218,10 +203,7 @@ def diff(process_id: str):
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if not a or not b:
         abort(404)
-    old = drafts.version_files(uow(write=False), current_user.id, process_id, a)
-    new = drafts.version_files(uow(write=False), current_user.id, process_id, b)
-    result = diff_versions(old, new, process_id)
-    changes = _changes(result)
+    changes = _changes(pages.version_diff(uow(write=False), current_user.id, process_id, a, b))
     return render_template(
         "modeler_diff.html",
         process_id=process_id,

@@ -1,13 +1,11 @@
 """What every response carries against hostile pages and clients: security headers, sign-in
-throttling, and the answers for too large and too many requests."""
+throttling (the answers for too large and too many requests are in web/errors.py)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
-from flask_babel import gettext as _
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 # No 'unsafe-inline' anywhere: no page has an inline script, and bpmn-js styles its SVG through the
 # CSSOM (element.style), which style-src does not restrict; checked in Chromium with no violation
@@ -48,8 +46,6 @@ def init_app(app: Flask) -> None:
     view = limiter.limit(rate, methods=["POST"], scope="login-ip")(view)
     view = limiter.limit(rate, key_func=_attempted_email, methods=["POST"], scope="login-email")(view)
     app.view_functions[LOGIN_ENDPOINT] = view
-    app.register_error_handler(TooManyRequests, _too_many)
-    app.register_error_handler(RequestEntityTooLarge, _too_large)
 
 
 def limiter(app: Flask) -> Limiter:
@@ -64,19 +60,3 @@ def _add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response
-
-
-def _error(code: int, title: str, message: str, headers: dict[str, str] | None = None):
-    if request.path.startswith("/api/"):
-        return {"error": message, "fields": {}}, code, headers or {}
-    return render_template("error.html", code=code, title=title, message=message), code, headers or {}
-
-
-def _too_many(error: TooManyRequests):
-    message = _("Too many attempts. Wait a minute, then try again.")
-    return _error(429, _("Too many attempts"), message, {"Retry-After": "60"})
-
-
-def _too_large(error: RequestEntityTooLarge):
-    message = _("What was sent is larger than this site accepts.")
-    return _error(413, _("Too large"), message)

@@ -7,74 +7,59 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.errors import Conflict, InvalidData
-from engine.work import instances, tasks
+from engine.work import pages
 from forms.validation import localize
 
 from . import formrender
-from .ui import language as language_
-from .ui import uow
+from .ui import language, uow
 
 bp = Blueprint("tasks", __name__)
 
 
-def _context(task_id: str, values: dict | None = None, errors: dict | None = None, extra_rows=None, status=200):
-    task = tasks.get_task(uow(write=False), current_user.id, task_id)
-    instance = instances.get_instance(uow(write=False), current_user.id, task.instance_id)
-    forms = instances.forms_of(uow(write=False), current_user.id, task.instance_id)
+def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | None = None, extra_rows=None, status=200):
+    lang = language()
     if values is None:
-        values = {**instance.data, **(task.draft or {})}
-    language = language_()
-    errors = {path: localize(message, language) for path, message in (errors or {}).items()}
-    form_html = formrender.render_form(task.form or {}, values, errors, language, extra_rows=extra_rows or {})
+        values = {**page.instance.data, **(page.task.draft or {})}
+    errors = {path: localize(message, lang) for path, message in (errors or {}).items()}
+    form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows=extra_rows or {})
     answers = [
-        (event, formrender.display_answers(forms.get(event.element_id) or {}, event.data or {}, language))
-        for event in instance.events
+        (event, formrender.display_answers(page.forms.get(event.element_id) or {}, event.data or {}, lang))
+        for event in page.instance.events
         if event.kind == "completed_task" and event.data
     ]
-    mine = task.assignee_id == current_user.id
-    candidates = tasks.candidates(uow(write=False), current_user.id, task_id)  # empty unless a supervisor
-    page = render_template(
-        "task.html",
-        task=task,
-        instance=instance,
-        form_html=form_html,
-        errors=errors or {},
-        answers=answers,
-        mine=mine,
-        candidates=candidates,
-    )
-    return page, status
+    context = dict(task=page.task, instance=page.instance, mine=page.mine, candidates=page.candidates)
+    return render_template("task.html", form_html=form_html, errors=errors, answers=answers, **context), status
 
 
 @bp.get("/tasks/<task_id>")
 @login_required
 def show(task_id: str):
-    return _context(task_id)
+    return _render(pages.task_page(uow(write=False), current_user.id, task_id))
 
 
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit(task_id: str):
-    task = tasks.get_task(uow(write=False), current_user.id, task_id)
-    schema = task.form or {}
-    data = formrender.parse_submission(schema, request.form)
     added = formrender.added_row(request.form)
-    if added:
-        return _context(task_id, values=data, extra_rows={added: 1})
-    if request.form.get("_action") == "draft":
-        tasks.save_draft(uow(), current_user.id, task_id, data)
+    if added:  # "Add a line" without JavaScript: the same page with one more row, nothing saved
+        page = pages.task_page(uow(write=False), current_user.id, task_id)
+        return _render(page, formrender.parse_submission(page.task.form or {}, request.form), extra_rows={added: 1})
+    draft = request.form.get("_action") == "draft"
+    read = lambda schema: formrender.parse_submission(schema, request.form)  # noqa: E731
+    done = pages.submit_task(uow(), current_user.id, task_id, read, draft=draft)
+    if done.refused is not None:
+        return _render(done.refused, done.values, done.errors, status=400)
+    return redirect(_next(done))
+
+
+def _next(done: pages.Submission) -> str:
+    """Where a submission leads, with the message that says what happened."""
+    if done.conflict is not None:
+        flash(_("Nothing was saved: %(why)s.", why=done.conflict), "error")
+        return url_for("instances.show", instance_id=done.instance_id)
+    if done.draft is not None:
         flash(_("Draft saved. It is yours until you complete or release the task."), "info")
-        return redirect(url_for("tasks.show", task_id=task_id))
-    try:
-        instance = tasks.complete_task(uow(), current_user.id, task_id, data)
-    except InvalidData as refused:
-        return _context(task_id, values=data, errors=refused.fields, status=400)
-    except Conflict as conflict:
-        flash(_("Nothing was saved: %(why)s.", why=str(conflict)), "error")
-        return redirect(url_for("instances.show", instance_id=task.instance_id))
-    flash(_("“%(title)s” is done.", title=task.title), "info")
-    mine_next = [t for t in instance.tasks if t.assignee_id == current_user.id]
-    if mine_next:
-        return redirect(url_for("tasks.show", task_id=mine_next[0].id))
-    return redirect(url_for("inbox.index"))
+        return url_for("tasks.show", task_id=done.task_id)
+    flash(_("“%(title)s” is done.", title=done.title), "info")
+    mine_next = [t for t in done.completed.tasks if t.assignee_id == current_user.id]
+    return url_for("tasks.show", task_id=mine_next[0].id) if mine_next else url_for("inbox.index")

@@ -1,18 +1,16 @@
-"""What the staff pages share: the clock, a unit of work per request, SLA states and the
-mapping of the engine's errors to pages."""
+"""What the staff pages share: the clock, a unit of work per request, SLA states, times and the
+language (the mapping of errors to pages is web/errors.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app
 from flask_babel import format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
 
 from engine import clock as clocks
-from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from engine.store.uow import UnitOfWork
 
 from . import database
@@ -71,37 +69,3 @@ def language() -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(sla=sla, waited=waited, when=when)
     app.context_processor(lambda: {"lang": language()})
-
-    def page(code: int, title: str, message: str):
-        if request.path.startswith("/api/"):
-            return {"error": message, "fields": {}}, code
-        return render_template("error.html", code=code, title=title, message=message), code
-
-    @app.errorhandler(NotFound)
-    def not_found(error):
-        why = _("There is nothing here for you: it does not exist or belongs to another office.")
-        return page(404, _("Not found"), why)
-
-    @app.errorhandler(404)
-    def no_route(error):
-        return page(404, _("Not found"), _("There is nothing at this address."))
-
-    @app.errorhandler(PermissionDenied)
-    def refused(error):
-        return page(403, _("Not allowed"), _("Your roles do not allow this: %(why)s", why=str(error)))
-
-    @app.errorhandler(Conflict)
-    def conflict(error):
-        return page(409, _("Already done"), _("Somebody acted first: %(why)s", why=str(error)))
-
-    @app.errorhandler(InvalidData)
-    def invalid(error):
-        return page(400, _("Not valid"), str(error))
-
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error):
-        # The database restarting or unreachable: nothing was saved (one transaction per action).
-        app.logger.warning("database unavailable: %s", error.orig)
-        response = page(503, _("Try again in a moment"), _("The database did not answer; nothing was saved."))
-        body, code = response
-        return body, code, {"Retry-After": "5"}

@@ -64,7 +64,7 @@ class failures_as_process_errors:
         spec = getattr(task, "task_spec", None) or getattr(error, "task_spec", None)
         element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
         message = str(error) or type(error).__name__
-        raise ProcessFailure(element, message) from error
+        raise ProcessFailure(element, message, name=getattr(spec, "bpmn_name", None)) from error
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -150,6 +150,17 @@ def open_draft(uow: UnitOfWork, actor_id: int, process_id: str | None = None, *,
 def import_diagram(uow: UnitOfWork, actor_id: int, filename: str, content: bytes) -> DraftView:
     """A draft from an uploaded .bpmn (Camunda Modeler, bpmn.io...): size-limited, parsed without
     entities or network; vendor extensions are kept as they are."""
+    with uow as tx:
+        actor = require_manager(tx, actor_id)
+        process_id, text = _read_upload(filename, content)
+        safe_name = "".join(c for c in filename.rsplit("/", 1)[-1] if c.isalnum() or c in "._-") or f"{process_id}.bpmn"
+        view = _store_new(tx, actor, process_id, {safe_name: text}, None)
+        tx.commit()
+        return view
+
+
+def _read_upload(filename: str, content: bytes) -> tuple[str, str]:
+    """The first process id and the text of an uploaded diagram; InvalidData when it is not one."""
     if len(content) > MAX_FILE_BYTES:
         raise InvalidData("file too large", {"file": f"A diagram may be at most {MAX_FILE_BYTES // 1000} KB."})
     if not filename.lower().endswith(".bpmn"):
@@ -162,12 +173,7 @@ def import_diagram(uow: UnitOfWork, actor_id: int, filename: str, content: bytes
     ids = tree.xpath("//*[local-name()='process']/@id")
     if not ids:
         raise InvalidData("no process", {"file": "The file defines no process."})
-    with uow as tx:
-        actor = require_manager(tx, actor_id)
-        safe_name = "".join(c for c in filename.rsplit("/", 1)[-1] if c.isalnum() or c in "._-") or f"{ids[0]}.bpmn"
-        view = _store_new(tx, actor, ids[0], {safe_name: text}, None)
-        tx.commit()
-        return view
+    return ids[0], text
 
 
 def _store_new(tx: Transaction, actor: org.Actor, process_id: str, files: dict[str, str], based_on) -> DraftView:
@@ -187,35 +193,36 @@ def _store_new(tx: Transaction, actor: org.Actor, process_id: str, files: dict[s
 
 def get_draft(uow: UnitOfWork, actor_id: int, draft_id: int) -> DraftView:
     with uow as tx:
-        require_manager(tx, actor_id)
-        return _view(tx, _draft(tx, draft_id))
+        return read_draft(tx, actor_id, draft_id)
+
+
+def read_draft(tx: Transaction, actor_id: int, draft_id: int) -> DraftView:
+    require_manager(tx, actor_id)
+    return _view(tx, _draft(tx, draft_id))
 
 
 def list_drafts(uow: UnitOfWork, actor_id: int) -> list[DraftView]:
     with uow as tx:
-        require_manager(tx, actor_id)
-        rows = tx.session.scalars(
-            select(ProcessDraft)
-            .where(ProcessDraft.published_version.is_(None))
-            .order_by(ProcessDraft.updated_at.desc())
-        )
-        return [_view(tx, row) for row in rows]
+        return open_drafts(tx, actor_id)
+
+
+def open_drafts(tx: Transaction, actor_id: int) -> list[DraftView]:
+    """The drafts not yet published, most recently changed first."""
+    require_manager(tx, actor_id)
+    rows = tx.session.scalars(
+        select(ProcessDraft).where(ProcessDraft.published_version.is_(None)).order_by(ProcessDraft.updated_at.desc())
+    )
+    return [_view(tx, row) for row in rows]
 
 
 def save(
-    uow: UnitOfWork, actor_id: int, draft_id: int, changes: dict[str, str], *, revision: int | None = None
+    uow: UnitOfWork, actor_id: int, draft_id: int, changes: Any, *, revision: int | None = None
 ) -> DraftView:
     """Replace some of the draft's files (name -> text) and validate the whole: the problems come
     back with the draft. `revision` (the one the editor loaded) refuses a save over someone else's."""
-    for name, text in changes.items():
-        if not isinstance(text, str) or not name.endswith((".bpmn", ".dmn", ".json")):
-            raise InvalidData("unknown file", {name: "Only .bpmn, .dmn and forms/<key>.json files."})
-        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            raise InvalidData("file too large", {name: f"At most {MAX_FILE_BYTES // 1000} KB."})
-        if name.endswith(".json") and definitions.form_key_of(name) is None:
-            raise InvalidData("unknown file", {name: "Forms are saved as forms/<key>.json."})
     with uow as tx:
         actor = require_manager(tx, actor_id)
+        _check_changes(changes)
         draft = _draft(tx, draft_id, lock=True)
         if draft.published_version is not None:
             raise InvalidData("already published", {"": f"This draft became version {draft.published_version}."})
@@ -232,7 +239,25 @@ def save(
         return view
 
 
-def publish(uow: UnitOfWork, actor_id: int, draft_id: int) -> int:
+def _check_changes(changes: Any) -> None:
+    if not isinstance(changes, dict):
+        raise InvalidData('send {"files": {name: text}, "revision": n}', {"files": "Must map file names to texts."})
+    for name, text in changes.items():
+        if not isinstance(text, str) or not name.endswith((".bpmn", ".dmn", ".json")):
+            raise InvalidData("unknown file", {name: "Only .bpmn, .dmn and forms/<key>.json files."})
+        if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            raise InvalidData("file too large", {name: f"At most {MAX_FILE_BYTES // 1000} KB."})
+        if name.endswith(".json") and definitions.form_key_of(name) is None:
+            raise InvalidData("unknown file", {name: "Forms are saved as forms/<key>.json."})
+
+
+@dataclass(frozen=True)
+class PublishedDraft:
+    process_id: str
+    version: int
+
+
+def publish(uow: UnitOfWork, actor_id: int, draft_id: int) -> PublishedDraft:
     """Publish the draft as the next version of its process (refused while it has errors), and
     mark it published, in one unit of work."""
     with uow as tx:
@@ -250,7 +275,7 @@ def publish(uow: UnitOfWork, actor_id: int, draft_id: int) -> int:
         draft.published_version = version
         wake_after_commit(tx, published)
         tx.commit()
-        return version
+        return PublishedDraft(draft.process_id, version)
 
 
 def versions(uow: UnitOfWork, actor_id: int, process_id: str) -> list[VersionRow]:
@@ -297,6 +322,6 @@ def _view(tx: Transaction, draft: ProcessDraft) -> DraftView:
 
 
 def require_manager_id(uow: UnitOfWork, actor_id: int) -> None:
-    """Refuse anyone but a Process Manager (for web routes that call no other draft function)."""
+    """Refuse anyone but a Process Manager (for a route that calls no other draft function)."""
     with uow as tx:
         require_manager(tx, actor_id)

@@ -67,10 +67,13 @@ def start_instance(
 def get_instance(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstanceView:
     """An instance with its open tasks, its audit timeline and its current data."""
     with uow as tx:
-        actor = org.load_actor(tx.session, actor_id)
-        instance = visible_instance(tx, actor, instance_id)
-        loaded = definitions.load_version(instance.process_version)
-        return instance_view(tx, instance, steps.load_workflow(instance, loaded))
+        return read_instance(tx, org.load_actor(tx.session, actor_id), instance_id)
+
+
+def read_instance(tx: Transaction, actor: org.Actor, instance_id: int) -> InstanceView:
+    instance = visible_instance(tx, actor, instance_id)
+    loaded = definitions.load_version(instance.process_version)
+    return instance_view(tx, instance, steps.load_workflow(instance, loaded))
 
 
 def visible_instance(tx: Transaction, actor: org.Actor, instance_id: int) -> ProcessInstance:
@@ -104,14 +107,17 @@ def instance_view(tx: Transaction, instance: ProcessInstance, workflow) -> Insta
 def started_by(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> list[InstanceView]:
     """The instances the actor started, newest first (without timelines or data)."""
     with uow as tx:
-        org.load_actor(tx.session, actor_id)
-        rows = tx.session.scalars(
-            select(ProcessInstance)
-            .where(ProcessInstance.started_by_id == actor_id)
-            .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
-            .limit(limit)
-        ).all()
-        return [InstanceView.of(row) for row in rows]
+        return started_rows(tx, org.load_actor(tx.session, actor_id), limit=limit)
+
+
+def started_rows(tx: Transaction, actor: org.Actor, *, limit: int = 200) -> list[InstanceView]:
+    rows = tx.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.started_by_id == actor.id)
+        .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+        .limit(limit)
+    ).all()
+    return [InstanceView.of(row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -163,13 +169,18 @@ def forms_of(uow: UnitOfWork, actor_id: int, instance_id: int) -> dict[str, dict
     """The form of each element of an instance's version that has one (its called processes
     included): element id -> JSON Schema, to show earlier answers with their labels."""
     with uow as tx:
-        actor = org.load_actor(tx.session, actor_id)
-        instance = visible_instance(tx, actor, instance_id)
-        loaded = definitions.load_version(instance.process_version)
-        found = {}
-        for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
-            for name, task_spec in spec.task_specs.items():
-                form = loaded.form(form_key(task_spec))
-                if form is not None:
-                    found.setdefault(name, form)
-        return found
+        instance = visible_instance(tx, org.load_actor(tx.session, actor_id), instance_id)
+        return version_forms(instance.process_version)
+
+
+def version_forms(version) -> dict[str, dict]:
+    """Element id -> JSON Schema of every element of a version (its called processes included)
+    that names a form."""
+    loaded = definitions.load_version(version)
+    found: dict[str, dict] = {}
+    for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
+        for name, task_spec in spec.task_specs.items():
+            form = loaded.form(form_key(task_spec))
+            if form is not None:
+                found.setdefault(name, form)
+    return found

@@ -38,76 +38,101 @@ def inbox(
     overdue ones, given now). Reads the task projection only, never workflow state."""
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
-        filters = [HumanTask.state == "open"]
-        if process_id:
-            filters.append(HumanTask.process_id == process_id)
-        if office:
-            filters.append(HumanTask.office_code == office)
-        if due_before is not None:
-            filters.append(HumanTask.due_at < due_before)
-        soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        return inbox_rows(
+            tx, actor, which=which, process_id=process_id, office=office, due_before=due_before, limit=limit
+        )
 
-        def part(condition):
-            # Each half on its own index, limited: the query stays flat as the history grows
-            # (one OR over both halves makes SQLite walk every open task; docs/benchmarks.md).
-            chosen = select(HumanTask.id).where(*filters, condition).order_by(*soonest_first).limit(limit)
-            return select(chosen.subquery().c.id)
 
-        parts = []
-        if which in ("all", "mine"):
-            parts.append(part(HumanTask.assignee_id == actor.id))
-        if which in ("all", "claimable") and actor.memberships:
-            roles = [
-                and_(HumanTask.candidate_role == role, HumanTask.candidate_office == where)
-                for role, where in sorted(actor.memberships)
-            ]
-            parts.append(part(and_(HumanTask.assignee_id.is_(None), or_(*roles))))
-        if not parts:
-            return []
-        ids = parts[0] if len(parts) == 1 else union_all(*parts)
-        rows = tx.session.execute(
-            select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-            .outerjoin(User, User.id == HumanTask.assignee_id)
-            .where(HumanTask.id.in_(ids))
-            .order_by(*soonest_first)
-            .limit(limit)
-        ).all()
-        return [
-            TaskView.of(task, title, process_name=process_name, assignee_name=assignee)
-            for task, title, process_name, assignee in rows
+def inbox_rows(
+    tx: Transaction,
+    actor: org.Actor,
+    *,
+    which: Literal["all", "mine", "claimable"] = "all",
+    process_id: str | None = None,
+    office: str | None = None,
+    due_before: datetime | None = None,
+    limit: int = 500,
+) -> list[TaskView]:
+    filters = [HumanTask.state == "open"]
+    if process_id:
+        filters.append(HumanTask.process_id == process_id)
+    if office:
+        filters.append(HumanTask.office_code == office)
+    if due_before is not None:
+        filters.append(HumanTask.due_at < due_before)
+    soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+
+    def part(condition):
+        # Each half on its own index, limited: the query stays flat as the history grows
+        # (one OR over both halves makes SQLite walk every open task; docs/benchmarks.md).
+        chosen = select(HumanTask.id).where(*filters, condition).order_by(*soonest_first).limit(limit)
+        return select(chosen.subquery().c.id)
+
+    parts = []
+    if which in ("all", "mine"):
+        parts.append(part(HumanTask.assignee_id == actor.id))
+    if which in ("all", "claimable") and actor.memberships:
+        roles = [
+            and_(HumanTask.candidate_role == role, HumanTask.candidate_office == where)
+            for role, where in sorted(actor.memberships)
         ]
+        parts.append(part(and_(HumanTask.assignee_id.is_(None), or_(*roles))))
+    if not parts:
+        return []
+    ids = parts[0] if len(parts) == 1 else union_all(*parts)
+    rows = tx.session.execute(
+        select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .outerjoin(User, User.id == HumanTask.assignee_id)
+        .where(HumanTask.id.in_(ids))
+        .order_by(*soonest_first)
+        .limit(limit)
+    ).all()
+    return [
+        TaskView.of(task, title, process_name=process_name, assignee_name=assignee)
+        for task, title, process_name, assignee in rows
+    ]
 
 
 def get_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
     """A task the actor may see, with its form's JSON Schema and the draft its holder saved."""
     with uow as tx:
-        actor = org.load_actor(tx.session, actor_id)
-        task = _visible_task(tx, actor, task_id)
-        instance = tx.session.get(ProcessInstance, task.instance_id)
-        form = definitions.load_version(instance.process_version).form(task.form_key)
-        return _task_view(tx, task, form=form, draft=task.draft if task.assignee_id == actor.id else None)
+        return task_with_form(tx, org.load_actor(tx.session, actor_id), task_id)
+
+
+def task_with_form(tx: Transaction, actor: org.Actor, task_id: str) -> TaskView:
+    return form_view(tx, actor, visible_task(tx, actor, task_id))
+
+
+def form_view(tx: Transaction, actor: org.Actor, task: HumanTask) -> TaskView:
+    """The task with its form's JSON Schema, and the draft if the actor holds it."""
+    instance = tx.session.get(ProcessInstance, task.instance_id)
+    form = definitions.load_version(instance.process_version).form(task.form_key)
+    return _task_view(tx, task, form=form, draft=task.draft if task.assignee_id == actor.id else None)
 
 
 def save_draft(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, Any]) -> TaskView:
     """Keep the actor's entries without submitting them (not validated). Saving a draft of a task
     nobody holds claims it: the work is now theirs."""
-    if not isinstance(data, dict):
-        raise InvalidData("a draft is a group of fields", {"": "Must be a group of fields."})
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
-        task = _visible_task(tx, actor, task_id, lock=True)
-        _require_open(tx, task)
-        if task.assignee_id is None and _is_candidate(actor, task):
-            task.assignee_id = actor.id
-            audit.record(tx, task.instance_id, "claimed", actor_id=actor.id, task=task)
-        elif task.assignee_id != actor.id:
-            raise PermissionDenied("only the person who holds a task can save a draft of it")
-        task.draft = data
-        view = _task_view(tx, task, draft=data)
+        view = keep_draft(tx, actor, visible_task(tx, actor, task_id, lock=True), data)
         tx.commit()
         return view
+
+
+def keep_draft(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> TaskView:
+    if not isinstance(data, dict):
+        raise InvalidData("a draft is a group of fields", {"": "Must be a group of fields."})
+    _require_open(tx, task)
+    if task.assignee_id is None and _is_candidate(actor, task):
+        task.assignee_id = actor.id
+        audit.record(tx, task.instance_id, "claimed", actor_id=actor.id, task=task)
+    elif task.assignee_id != actor.id:
+        raise PermissionDenied("only the person who holds a task can save a draft of it")
+    task.draft = data
+    return _task_view(tx, task, draft=data)
 
 
 def reassign_task(uow: UnitOfWork, actor_id: int, task_id: str, to_user_id: int) -> TaskView:
@@ -116,7 +141,7 @@ def reassign_task(uow: UnitOfWork, actor_id: int, task_id: str, to_user_id: int)
     with uow as tx:
         session = tx.session
         actor = org.load_actor(session, actor_id)
-        task = _visible_task(tx, actor, task_id, lock=True)
+        task = visible_task(tx, actor, task_id, lock=True)
         _require_open(tx, task)
         if not may_reassign(actor, task):
             raise PermissionDenied("only a Regional Director or an Admin can reassign a task")
@@ -144,21 +169,20 @@ def candidates(uow: UnitOfWork, actor_id: int, task_id: str) -> list[tuple[int, 
     reassign it (a Regional Director of its region, an Admin)."""
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
-        task = _visible_task(tx, actor, task_id)
-        if task.candidate_role is None or task.state != "open" or not may_reassign(actor, task):
-            return []
-        return [
-            (user.id, user.name)
-            for user in sorted(
-                org.holders(tx.session, task.candidate_role, task.candidate_office), key=lambda u: u.name
-            )
-        ]
+        return candidates_for(tx, actor, visible_task(tx, actor, task_id))
+
+
+def candidates_for(tx: Transaction, actor: org.Actor, task: HumanTask) -> list[tuple[int, str]]:
+    if task.candidate_role is None or task.state != "open" or not may_reassign(actor, task):
+        return []
+    people = org.holders(tx.session, task.candidate_role, task.candidate_office)
+    return sorted(((user.id, user.name) for user in people), key=lambda pair: pair[1])
 
 
 def claim_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
-        task = _visible_task(tx, actor, task_id, lock=True)
+        task = visible_task(tx, actor, task_id, lock=True)
         _require_open(tx, task)
         if task.assignee_id == actor.id:
             return _task_view(tx, task)
@@ -176,7 +200,7 @@ def claim_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
 def release_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
-        task = _visible_task(tx, actor, task_id, lock=True)
+        task = visible_task(tx, actor, task_id, lock=True)
         _require_open(tx, task)
         if task.assignee_id != actor.id:
             raise PermissionDenied("only the person who holds a task can release it")
@@ -193,44 +217,49 @@ def complete_task(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, 
     """Submit the task's form; returns the instance with its next open tasks."""
     data = dict(data or {}) if isinstance(data, dict) else data
     with uow as tx:
-        session = tx.session
-        actor = org.load_actor(session, actor_id)
-        task = _visible_task(tx, actor, task_id)
-        # Lock the instance, then read the task again: whoever got here first has now committed.
-        instance = session.scalar(
-            select(ProcessInstance).where(ProcessInstance.id == task.instance_id).with_for_update(of=ProcessInstance)
-        )
-        session.refresh(task)
-        _require_open(tx, task)
-        if not (task.assignee_id == actor.id or (task.assignee_id is None and _is_candidate(actor, task))):
-            if task.assignee_id is not None:
-                raise PermissionDenied(f"the task is claimed by {_name(tx, task.assignee_id)}")
-            raise PermissionDenied(f"this task is for {task.lane} in {task.candidate_office}")
-
-        loaded = definitions.load_version(instance.process_version)
-        form = loaded.form(task.form_key)
-        data = editable(form, data)
-        errors = field_errors(form, data)
-        if errors:
-            raise InvalidData("the form has errors", errors)
-
-        workflow = steps.load_workflow(instance, loaded)
-        spiff_task = execution.find_task(workflow, task.id)
-        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
-            raise Conflict("the task is no longer open")
-        execution.run_task(workflow, spiff_task, data, tx.now())
-
-        task.assignee_id = task.assignee_id or actor.id
-        task.state, task.completed_at, task.completed_by_id = "completed", tx.now(), actor.id
-        audit.record(
-            tx, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
-        )
-        returned = policy.sends_back(data)
-        changes = steps.finish_step(tx, instance, workflow, returned_by=actor.name if returned else None)
-        view = instance_view(tx, instance, workflow)
+        actor = org.load_actor(tx.session, actor_id)
+        view = complete(tx, actor, visible_task(tx, actor, task_id), data)
         tx.commit()
-        deliver_after_commit(tx, changes.to_deliver)
         return view
+
+
+def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> InstanceView:
+    """Complete `task` with `data` inside `tx`: validated against its form, the step run and its
+    end recorded; what it threw is delivered once `tx` commits."""
+    session = tx.session
+    # Lock the instance, then read the task again: whoever got here first has now committed.
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == task.instance_id).with_for_update(of=ProcessInstance)
+    )
+    session.refresh(task)
+    _require_open(tx, task)
+    if not (task.assignee_id == actor.id or (task.assignee_id is None and _is_candidate(actor, task))):
+        if task.assignee_id is not None:
+            raise PermissionDenied(f"the task is claimed by {_name(tx, task.assignee_id)}")
+        raise PermissionDenied(f"this task is for {task.lane} in {task.candidate_office}")
+
+    loaded = definitions.load_version(instance.process_version)
+    form = loaded.form(task.form_key)
+    data = editable(form, data)
+    errors = field_errors(form, data)
+    if errors:
+        raise InvalidData("the form has errors", errors)
+
+    workflow = steps.load_workflow(instance, loaded)
+    spiff_task = execution.find_task(workflow, task.id)
+    if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+        raise Conflict("the task is no longer open")
+    execution.run_task(workflow, spiff_task, data, tx.now())
+
+    task.assignee_id = task.assignee_id or actor.id
+    task.state, task.completed_at, task.completed_by_id = "completed", tx.now(), actor.id
+    audit.record(
+        tx, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
+    )
+    returned = policy.sends_back(data)
+    changes = steps.finish_step(tx, instance, workflow, returned_by=actor.name if returned else None)
+    deliver_after_commit(tx, changes.to_deliver)
+    return instance_view(tx, instance, workflow)
 
 
 def _outcome(data: dict[str, Any]) -> str | None:
@@ -240,7 +269,7 @@ def _outcome(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _visible_task(tx: Transaction, actor: org.Actor, task_id: str, *, lock: bool = False) -> HumanTask:
+def visible_task(tx: Transaction, actor: org.Actor, task_id: str, *, lock: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == str(task_id))
     task = tx.session.scalar(query.with_for_update() if lock else query)
     if task is None or not (

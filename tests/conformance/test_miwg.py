@@ -8,7 +8,6 @@ at seven days, on an injected clock."""
 from __future__ import annotations
 
 import functools
-import os
 import re
 import traceback
 from datetime import timedelta
@@ -27,11 +26,12 @@ from engine.org import offices as org
 from engine.scheduling import ticker
 from engine.store.models import AuditEvent, ProcessInstance, Timer
 from engine.work import instances, tasks
+from tests.ci import in_ci
 from tests.conformance.conftest import MIWG, MODELS, record
 from tests.conftest import T0
 from web import create_app
 
-if not MODELS and os.environ.get("CI") == "true":
+if not MODELS and in_ci():
     pytest.fail(f"no MIWG models in {MIWG}: CI copies ../shared beside the clone", pytrace=False)
 pytestmark = pytest.mark.skipif(not MODELS, reason=f"no MIWG models in {MIWG}")
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.ci import in_ci
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = [
@@ -39,7 +41,7 @@ def require_chromium() -> str:
     path = chromium_path()
     if path is None:
         message = "no Chromium for the browser tests: scripts/chromium.sh installs Debian's package"
-        if os.environ.get("CI") == "true":
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path

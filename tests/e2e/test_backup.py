@@ -23,6 +23,7 @@ from engine.store.db import Base
 from engine.store.models import AuditEvent, HumanTask, OutboxEmail, Timer, User
 from engine.store.uow import Database
 from engine.work import instances, tasks
+from tests.ci import in_ci
 from tests.conftest import _postgres_database
 from tests.processes.conftest import FORMS, shipped_files
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -37,7 +38,7 @@ def new_database():
     try:
         return _postgres_database()
     except Exception as error:  # noqa: BLE001 - any failure to reach the server means the same here
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        if in_ci():
             pytest.fail(f"PostgreSQL is not reachable: {error}")
         pytest.skip(f"PostgreSQL is not reachable: {error}")
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, inspect, select
 
 from engine.store.models import AuditEvent, OutboxEmail, Timer
 from engine.store.uow import Database
+from tests.ci import in_ci
 from tests.conftest import _postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def throwaway_pg():
     try:
         url, cleanup = _postgres_database()
     except Exception as error:  # noqa: BLE001 - any failure to reach the server means the same here
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        if in_ci():
             pytest.fail(f"PostgreSQL is not reachable: {error}")
         pytest.skip(f"PostgreSQL is not reachable: {error}")
     yield url

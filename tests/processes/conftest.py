@@ -72,10 +72,11 @@ def form(key: str) -> dict:
 
 
 def properties(schema: dict, path: str = ""):
-    """Every property of a form, nested ones (array items) included: (path, schema)."""
+    """Every property of a form, nested ones (objects, array items) included: (path, schema)."""
     for name, prop in schema.get("properties", {}).items():
         here = f"{path}.{name}" if path else name
         yield here, prop
+        yield from properties(prop, here)
         if isinstance(prop.get("items"), dict):
             yield from properties(prop["items"], f"{here}.0")
 

@@ -13,13 +13,11 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine.bpmn import loading as bpmn
 from engine.bpmn.parser import DoeflowParser
 from engine.bpmn.scripting import make_script_engine
 from engine.errors import InvalidData, NotFound, PermissionDenied
 from engine.messaging import delivery as messages
 from engine.modeling import publishing
-from engine.org import offices as org
 from engine.store.models import Message
 from engine.work import instances, tasks
 from forms.validation import field_errors
@@ -30,7 +28,6 @@ from tests.processes.conftest import (
     form,
     only_task,
     open_tasks,
-    properties,
     tick_at,
     titles,
 )
@@ -712,57 +709,12 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-FLOW_NODES = (
-    "startEvent endEvent boundaryEvent userTask scriptTask businessRuleTask callActivity exclusiveGateway"
-).split()
 
 
-def test_the_diagram_and_its_table_validate_without_errors_or_warnings():
-    paths = [str(DIAGRAM), str(PRECHECK), *map(str, ENDORSEMENT_FILES)]
-    assert bpmn.validate_paths(paths, known_roles=set(org.ROLES)) == []
-
-
-def test_the_lanes_are_the_four_roles_and_every_element_is_named_documented_and_drawn_without_overlaps():
+def test_the_lanes_are_the_four_roles():
+    """Naming, drawing and lanes of every diagram are checked in test_hygiene.py."""
     tree = etree.parse(str(DIAGRAM))
-    process = tree.find("bpmn:process", NS)
-    assert process.findtext("bpmn:documentation", namespaces=NS)
     assert tree.xpath("//bpmn:lane/@name", namespaces=NS) == ["Chief of Mission", "Project Developer", "PRD", "Finance"]
-    nodes = [e for tag in FLOW_NODES for e in process.iterfind(f".//bpmn:{tag}", NS)]
-    assert sorted(tree.xpath("//bpmn:flowNodeRef/text()", namespaces=NS)) == sorted(n.get("id") for n in nodes)
-    shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.iterfind(".//bpmndi:BPMNShape", NS)}
-    edges = {e.get("bpmnElement"): e.findall("di:waypoint", NS) for e in tree.iterfind(".//bpmndi:BPMNEdge", NS)}
-    for node in nodes:
-        assert node.get("name"), node.get("id")
-        assert (node.findtext("bpmn:documentation", namespaces=NS) or "").strip(), node.get("id")
-        assert shapes.get(node.get("id")) is not None, f"{node.get('id')} is not drawn"
-    for element in tree.xpath("//bpmn:lane | //bpmn:participant", namespaces=NS):
-        assert shapes.get(element.get("id")) is not None, element.get("id")
-    for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
-        assert len(edges.get(flow.get("id"), [])) >= 2, f"{flow.get('id')} is not drawn"
-
-    def box(element_id):
-        b = shapes[element_id]
-        return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
-
-    attached = {n.get("id"): n.get("attachedToRef") for n in nodes if n.get("attachedToRef")}
-    ids = [n.get("id") for n in nodes]
-    for i, a in enumerate(ids):
-        for b in ids[i + 1 :]:
-            if attached.get(a) == b or attached.get(b) == a:
-                continue
-            (ax, ay, aw, ah), (bx, by, bw, bh) = box(a), box(b)
-            assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
-    # Every node sits inside the lane that holds it, and the lanes inside the pool.
-    lane_of = {
-        ref: lane.get("id")
-        for lane in tree.iterfind(".//bpmn:lane", NS)
-        for ref in lane.xpath("bpmn:flowNodeRef/text()", namespaces=NS)
-    }
-    pool = box(tree.find(".//bpmn:participant", NS).get("id"))
-    for node_id, lane_id in lane_of.items():
-        (nx, ny, nw, nh), (lx, ly, lw, lh) = box(node_id), box(lane_id)
-        assert lx <= nx and nx + nw <= lx + lw and ly <= ny and ny + nh <= ly + lh, f"{node_id} leaves {lane_id}"
-        assert pool[0] <= lx and lx + lw <= pool[0] + pool[2] and pool[1] <= ly and ly + lh <= pool[1] + pool[3]
 
 
 def test_the_sequence_flows_run_left_to_right_except_the_loops_back():
@@ -815,29 +767,9 @@ def test_no_limit_of_the_precheck_is_written_in_the_diagram():
 # --- the forms -------------------------------------------------------------------------------------
 
 
-def test_every_form_named_by_the_diagram_exists_and_every_field_is_labelled_in_english_and_spanish():
+def test_the_diagram_names_exactly_the_cerf_forms():
     named = set(etree.parse(str(DIAGRAM)).xpath("//*[local-name()='property'][@name='formKey']/@value"))
     assert named == FORM_KEYS == {p.stem for p in FORMS.glob("cerf_*.json")}
-    for key in FORM_KEYS:
-        schema = form(key)
-        for hint in ("title", "x-title-es", "description", "x-description-es"):
-            assert schema[hint], f"{key} has no {hint}"
-        assert set(schema["x-order"]) == set(schema["properties"]), key
-        assert set(schema["required"]) <= set(schema["properties"]), key
-        assert schema["additionalProperties"] is False, key
-        for path, prop in properties(schema):
-            for hint in ("title", "x-title-es", "description", "x-description-es"):
-                assert prop.get(hint), f"{key}: {path} has no {hint}"
-            values = prop.get("enum") or prop.get("items", {}).get("enum")
-            if values:
-                for language in ("en", "es"):
-                    assert set(prop["x-enum-labels"][language]) == set(values), f"{key}: {path} ({language})"
-            if prop.get("type") in ("number", "integer") and not prop.get("x-readonly"):
-                assert "minimum" in prop and "maximum" in prop, f"{key}: {path} has no bounds"
-            if path.endswith("_date"):
-                assert prop["format"] == "date", f"{key}: {path}"
-            if prop.get("x-readonly"):
-                assert path not in schema["required"], f"{key}: {path} is read-only and required"
 
 
 def test_the_decision_fields_offer_exactly_what_the_gateways_read():

@@ -33,7 +33,7 @@ def measured(world, monkeypatch) -> FlowCoverage:
         coverage.record(workflow)
         return persist(uow, instance, workflow, **options)
 
-    monkeypatch.setattr(runtime, "persist", recording)
+    monkeypatch.setattr(runtime, "finish_step", recording)
     return coverage
 
 

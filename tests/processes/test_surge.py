@@ -12,11 +12,9 @@ from types import SimpleNamespace
 import pytest
 from lxml import etree
 
-from engine.bpmn import loading as bpmn
 from engine.bpmn.parser import DoeflowParser
 from engine.bpmn.scripting import make_script_engine
 from engine.errors import InvalidData, NotFound, PermissionDenied
-from engine.org import offices as org
 from engine.work import instances, tasks
 from forms.validation import field_errors
 from tests.processes.conftest import FORMS, WORKFLOWS, complete, form, only_task, open_tasks, properties, tick_at
@@ -833,27 +831,12 @@ SUBMISSIONS = [
 ]
 
 
-def test_every_form_named_by_the_diagram_exists_and_every_property_is_labelled_in_english_and_spanish():
+def test_the_diagram_names_exactly_the_surge_forms_with_data_for_each_and_their_dates_and_lists_are_strict():
     named = set(etree.parse(str(DIAGRAM)).xpath("//*[local-name()='property'][@name='formKey']/@value"))
     assert named == FORM_KEYS == {p.stem for p in FORMS.glob("surge_*.json")}
     assert {key for key, _, _ in SUBMISSIONS} == FORM_KEYS  # realistic data for every form
     for key in FORM_KEYS:
-        schema = form(key)
-        assert schema["title"] and schema["x-title-es"] and schema["description"] and schema["x-description-es"]
-        assert set(schema["x-order"]) == set(schema["properties"]), key
-        assert set(schema["required"]) <= set(schema["properties"]), key
-        assert schema["additionalProperties"] is False, key
-        for path, prop in properties(schema):
-            if path.endswith(".0"):
-                continue  # array items are labelled by their array
-            for hint in ("title", "x-title-es", "description", "x-description-es"):
-                assert prop.get(hint), f"{key}: {path} has no {hint}"
-            values = prop.get("enum") or prop.get("items", {}).get("enum")
-            if values:
-                for language in ("en", "es"):
-                    assert set(prop["x-enum-labels"][language]) == set(values), f"{key}: {path} ({language})"
-            if prop.get("type") in ("number", "integer") and not prop.get("x-readonly"):
-                assert "minimum" in prop and "maximum" in prop, f"{key}: {path} has no bounds"
+        for path, prop in properties(form(key)):
             if path.endswith(("_date", "_on", "_from", "_start", "_end")) and prop.get("type") == "string":
                 assert prop["format"] == "date", f"{key}: {path}"
             if prop.get("type") == "array" and not prop.get("x-readonly"):
@@ -1045,20 +1028,12 @@ NS = {
     "di": "http://www.omg.org/spec/DD/20100524/DI",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-FLOW_NODES = (
-    "startEvent endEvent boundaryEvent intermediateCatchEvent userTask scriptTask businessRuleTask subProcess "
-    "exclusiveGateway parallelGateway"
-).split()
 
 
-def test_the_diagram_and_its_table_validate_without_errors_or_warnings():
-    assert bpmn.validate_paths([str(DIAGRAM), str(DECISION_TABLE)], known_roles=set(org.ROLES)) == []
-
-
-def test_the_lanes_are_the_roles_and_every_element_is_named_documented_and_drawn_inside_its_lane_without_overlaps():
+def test_the_lanes_are_the_roles_and_the_flows_are_drawn_square_and_the_sub_process_holds_its_steps():
+    """Naming, drawing and lanes of every diagram are checked in test_hygiene.py."""
     tree = etree.parse(str(DIAGRAM))
     process = tree.find("bpmn:process", NS)
-    assert process.findtext("bpmn:documentation", namespaces=NS)
     lanes = process.findall(".//bpmn:lane", NS)
     assert [lane.get("name") for lane in lanes] == [
         "Chief of Mission",
@@ -1067,10 +1042,6 @@ def test_the_lanes_are_the_roles_and_every_element_is_named_documented_and_drawn
         "Regional Director",
         "PRD",
     ]
-    nodes = [e for tag in FLOW_NODES for e in process.iterfind(f".//bpmn:{tag}", NS)]
-    lane_of = {ref.text: lane.get("id") for lane in lanes for ref in lane.findall("bpmn:flowNodeRef", NS)}
-    assert sorted(lane_of) == sorted(n.get("id") for n in nodes)  # each node in exactly one lane
-    assert len(lane_of) == sum(len(lane.findall("bpmn:flowNodeRef", NS)) for lane in lanes)
     shapes = {s.get("bpmnElement"): s.find("dc:Bounds", NS) for s in tree.iterfind(".//bpmndi:BPMNShape", NS)}
     edges = {e.get("bpmnElement"): e.findall("di:waypoint", NS) for e in tree.iterfind(".//bpmndi:BPMNEdge", NS)}
 
@@ -1078,36 +1049,9 @@ def test_the_lanes_are_the_roles_and_every_element_is_named_documented_and_drawn
         b = shapes[element_id]
         return tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
 
-    for node in nodes:
-        kind = etree.QName(node).localname
-        assert node.get("name"), node.get("id")
-        if kind.endswith("Task") or kind == "subProcess":
-            assert node.findtext("bpmn:documentation", namespaces=NS), node.get("id")
-        assert shapes.get(node.get("id")) is not None, f"{node.get('id')} is not drawn"
-        if kind != "subProcess":
-            x, y, w, h = box(node.get("id"))
-            lx, ly, lw, lh = box(lane_of[node.get("id")])
-            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, (
-                f"{node.get('id')} is outside its lane"
-            )
-    for element in lanes + [tree.find(".//bpmn:participant", NS)]:
-        assert shapes.get(element.get("id")) is not None, element.get("id")
     for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         points = [(float(p.get("x")), float(p.get("y"))) for p in edges.get(flow.get("id"), [])]
-        assert len(points) >= 2, f"{flow.get('id')} is not drawn"
         assert all(a[0] == b[0] or a[1] == b[1] for a, b in pairwise(points)), flow.get("id")
-        for end, (px, py) in (("sourceRef", points[0]), ("targetRef", points[-1])):
-            x, y, w, h = box(flow.get(end))
-            assert x <= px <= x + w and y <= py <= y + h, f"{flow.get('id')} does not touch {flow.get(end)}"
-
-    attached = {n.get("id"): n.get("attachedToRef") for n in nodes if n.get("attachedToRef")}
-    drawn = [n.get("id") for n in nodes if etree.QName(n).localname != "subProcess"]
-    for i, a in enumerate(drawn):
-        for b in drawn[i + 1 :]:
-            if attached.get(a) == b or attached.get(b) == a:
-                continue
-            (ax, ay, aw, ah), (bx, by, bw, bh) = box(a), box(b)
-            assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), f"{a} overlaps {b}"
     sub = box("pre_deployment")
     for child in tree.find(".//bpmn:subProcess", NS):
         if child.get("id") in shapes:

@@ -129,7 +129,7 @@ SLA_DIAGRAM = DIAGRAM.with_name("funding_review_sla.bpmn")
 def _waiting_review(app, cli):
     """Publish the SLA test diagram and bring an instance to the review, at the real now."""
     from engine.work import instances, tasks
-    from tests.engine.test_instances import DRAFT
+    from tests.engine.work.test_instances import DRAFT
 
     assert cli("bpmn", "publish", str(SLA_DIAGRAM)).exit_code == 0
     db = app.extensions["doeflow.db"]

@@ -212,7 +212,7 @@ def test_a_database_that_does_not_answer_gives_a_503_page_not_a_crash(site, worl
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("the database system is starting up"))
 
-    monkeypatch.setattr("engine.work.tasks.inbox", down)
+    monkeypatch.setattr("engine.work.pages.inbox_page", down)
     response = browser.get("/")
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "nothing was saved" in response.get_data(as_text=True)

@@ -3,6 +3,15 @@ es/LC_MESSAGES/messages.po against messages.pot (run `python -m web.i18n extract
 Terms follow the glossary of the domain research (Bandeja de entrada, Oficina en el País...)."""
 
 ES = {
+    "Nothing was saved. Tell a Process Manager.": "No se guardó nada. Avise a un Gestor de Procesos.",
+    "Nothing was saved: %(why)s": "No se guardó nada: %(why)s",
+    "Something went wrong": "Algo salió mal",
+    "The process could not go on": "El proceso no pudo continuar",
+    "The request was not carried out; nothing was saved. Try again.": (
+        "La solicitud no se llevó a cabo; no se guardó nada. Inténtelo de nuevo."
+    ),
+    "The step “%(step)s” failed: %(why)s.": "El paso «%(step)s» falló: %(why)s.",
+    "the process": "el proceso",
     "Please sign in to see this page.": "Inicie sesión para ver esta página.",
     "Email": "Correo electrónico",
     "Password": "Contraseña",

@@ -9,7 +9,7 @@ from engine.messaging import delivery as messages
 from engine.store.models import Message, ProcessInstance
 from engine.work import instances, tasks
 from tests.engine.conftest import diagram, publish
-from tests.engine.test_instances import PD_HTI, only_task
+from tests.engine.work.test_instances import PD_HTI, only_task
 
 COM = "chief-of-mission@hti.demo"
 FINANCE = "finance@hq.demo"

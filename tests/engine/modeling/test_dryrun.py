@@ -14,7 +14,7 @@ from engine.modeling.dryrun import START, dry_run, minimal_answer
 from tests.processes.scenarios import HAITI_HURRICANE
 from tests.processes.scenarios_eppe import HAITI_EPPE
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows" / "bpmn"
+WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows" / "bpmn"
 PROCESS = "mefm_request"
 MEFM = HAITI_HURRICANE["mefm"]
 ANSWERS = {

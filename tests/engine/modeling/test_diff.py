@@ -8,7 +8,7 @@ from pathlib import Path
 from engine.definitions.versions import FORMS_PREFIX
 from engine.modeling.diff import diff_versions
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / "workflows" / "bpmn"
 PROCESS = "mefm_request"
 DIAGRAM = "mefm_request.bpmn"

@@ -11,7 +11,7 @@ from engine.errors import Conflict
 from engine.store.models import AuditEvent, HumanTask, ProcessInstance
 from engine.store.uow import Transaction
 from engine.work import instances, tasks
-from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task, start
+from tests.engine.work.test_instances import DRAFT, EFP, PD_HTI, only_task, start
 
 
 def snapshot(world, instance_id):
@@ -98,7 +98,7 @@ def test_a_crash_between_the_engine_step_and_the_commit_leaves_everything_as_bef
 def test_a_script_failing_at_run_time_names_its_element_and_commits_nothing(world):
     from engine.errors import ProcessFailure
     from tests.engine.conftest import diagram, publish
-    from tests.engine.test_instances import APPROVER
+    from tests.engine.work.test_instances import APPROVER
 
     publish(
         world,

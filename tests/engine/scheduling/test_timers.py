@@ -13,7 +13,7 @@ from engine.store.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from engine.work import instances, tasks
 from tests.conftest import T0
 from tests.engine.conftest import diagram, publish
-from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task
+from tests.engine.work.test_instances import DRAFT, EFP, PD_HTI, only_task
 
 DIRECTOR = "regional-director@ro-americas.demo"
 

@@ -57,7 +57,7 @@ def test_a_manager_changes_the_sla_publishes_version_2_and_running_instances_kee
         world.uow(), world.user(MANAGER), draft.id, {"mefm_request.bpmn": text.replace(">PT48H<", ">PT36H<")}
     )
     assert fixed.errors == []
-    assert drafts.publish(world.uow(), world.user(MANAGER), draft.id) == 2
+    assert drafts.publish(world.uow(), world.user(MANAGER), draft.id).version == 2
     assert [v.version for v in drafts.versions(world.uow(), world.user(MANAGER), "mefm_request")] == [2, 1]
 
     new = submitted(world)

@@ -9,8 +9,8 @@ from engine.scheduling import ticker
 from engine.work import tasks
 from tests.conftest import T0
 from tests.engine.conftest import diagram, publish
-from tests.engine.test_instances import EFP, PD_HTI, only_task
-from tests.engine.test_timers import start_review
+from tests.engine.scheduling.test_timers import start_review
+from tests.engine.work.test_instances import EFP, PD_HTI, only_task
 
 DIRECTOR = "regional-director@ro-americas.demo"
 APPROVER = "mefm-approver@hq.demo"

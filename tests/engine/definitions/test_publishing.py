@@ -9,7 +9,7 @@ from engine.errors import InvalidDiagram
 from engine.store.models import ProcessVersion
 from engine.work import instances, tasks
 from tests.engine.conftest import diagram, publish
-from tests.engine.test_instances import APPROVER, DRAFT, EFP, PD_HTI, only_task, start
+from tests.engine.work.test_instances import APPROVER, DRAFT, EFP, PD_HTI, only_task, start
 
 # Version 2 adds a finance check after the approval.
 V2 = {

@@ -7,7 +7,7 @@ import pytest
 from engine.errors import Conflict, NotFound, PermissionDenied
 from engine.org import users
 from engine.work import instances, tasks
-from tests.engine.test_instances import DRAFT, EFP, PD_HTI, only_task, start
+from tests.engine.work.test_instances import DRAFT, EFP, PD_HTI, only_task, start
 
 PD_PAN = "project-developer@pan.demo"
 

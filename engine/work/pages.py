@@ -1,0 +1,130 @@
+"""Page read models: everything a staff page shows, read in one call and one transaction (the
+task page, the inbox, the instance page), and the task page's submission as one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ..definitions import versions as definitions
+from ..errors import Conflict, InvalidData
+from ..org import offices as org
+from ..store.uow import Transaction, UnitOfWork
+from ..views import InstanceView, TaskView
+from . import instances, tasks
+
+Tab = Literal["all", "mine", "claimable", "started"]
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    task: TaskView  # with its form's JSON Schema, and the draft when the actor holds it
+    instance: InstanceView  # timeline and current data
+    forms: dict[str, dict]  # element id -> JSON Schema, to show earlier answers with their labels
+    candidates: list[tuple[int, str]]  # whom the actor may give the task to (a supervisor), else empty
+    mine: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What submitting the task page did: the task completed (`completed`, the instance with its
+    next tasks), a draft kept (`draft`), refused with per-field errors (`refused`, the page to show
+    again with `values`), or nothing saved because somebody acted first (`conflict`)."""
+
+    task_id: str
+    instance_id: int
+    title: str
+    completed: InstanceView | None = None
+    draft: TaskView | None = None
+    refused: TaskPage | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    conflict: str | None = None
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    tab: Tab
+    rows: list[TaskView]  # the tasks of the tab (empty on "started")
+    started: list[InstanceView]  # the instances the actor started (the "started" tab)
+    processes: dict[str, str]  # process id -> name, for the filter
+    offices: list[str]  # the offices to filter by
+
+
+@dataclass(frozen=True)
+class InstancePage:
+    instance: InstanceView
+    forms: dict[str, dict]
+
+
+def task_page(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskPage:
+    with uow as tx:
+        return _task_page(tx, org.load_actor(tx.session, actor_id), task_id)
+
+
+def _task_page(tx: Transaction, actor: org.Actor, task_id: str) -> TaskPage:
+    row = tasks.visible_task(tx, actor, task_id)
+    task = tasks.form_view(tx, actor, row)
+    instance = instances.read_instance(tx, actor, task.instance_id)
+    forms = instances.version_forms(instances.visible_instance(tx, actor, task.instance_id).process_version)
+    return TaskPage(task, instance, forms, tasks.candidates_for(tx, actor, row), task.assignee_id == actor.id)
+
+
+def submit_task(
+    uow: UnitOfWork, actor_id: int, task_id: str, read: Callable[[dict], dict], *, draft: bool = False
+) -> Submission:
+    """Read the submitted form with `read(schema)` and complete the task (or keep it as a draft):
+    one unit of work, whatever the outcome."""
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        row = tasks.visible_task(tx, actor, task_id, lock=draft)
+        view = tasks.form_view(tx, actor, row)
+        values = read(view.form or {})
+        done = Submission(task_id, view.instance_id, view.title, values=values)
+        try:
+            if draft:
+                kept = tasks.keep_draft(tx, actor, row, values)
+                tx.commit()
+                return _replace(done, draft=kept)
+            completed = tasks.complete(tx, actor, row, values)
+            tx.commit()
+            return _replace(done, completed=completed)
+        except InvalidData as refused:
+            return _replace(done, refused=_task_page(tx, actor, task_id), errors=refused.fields)
+        except Conflict as conflict:
+            return _replace(done, conflict=str(conflict))
+
+
+def _replace(submission: Submission, **changes) -> Submission:
+    return Submission(**{**submission.__dict__, **changes})
+
+
+def inbox_page(
+    uow: UnitOfWork,
+    actor_id: int,
+    *,
+    tab: Tab = "all",
+    process_id: str | None = None,
+    office: str | None = None,
+    due_before: datetime | None = None,
+) -> InboxPage:
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        rows, started = [], []
+        if tab == "started":
+            started = instances.started_rows(tx, actor)
+        else:
+            rows = tasks.inbox_rows(tx, actor, which=tab, process_id=process_id, office=office, due_before=due_before)
+        processes = {v.process_id: v.name for v in definitions.latest_versions(tx)}
+        offices = sorted({where for _, where in actor.memberships} | {t.office for t in rows})
+        return InboxPage(tab, rows, started, processes, offices)
+
+
+def instance_page(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstancePage:
+    with uow as tx:
+        actor = org.load_actor(tx.session, actor_id)
+        instance = instances.read_instance(tx, actor, instance_id)
+        forms = instances.version_forms(instances.visible_instance(tx, actor, instance_id).process_version)
+        return InstancePage(instance, forms)

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from engine.work import instances, pages
 
-from . import formrender
+from . import answers
 from .ui import language, uow
 
 bp = Blueprint("instances", __name__)
@@ -45,12 +45,12 @@ VENDOR_FILES = {
 def show(instance_id: int):
     page = pages.instance_page(uow(write=False), current_user.id, instance_id)
     lang = language()
-    answers = {
-        index: formrender.display_answers(page.forms.get(event.element_id) or {}, event.data, lang)
+    shown = {
+        index: answers.display_answers(page.forms.get(event.element_id) or {}, event.data, lang)
         for index, event in enumerate(page.instance.events)
         if event.kind == "completed_task" and event.data
     }
-    return render_template("instance.html", instance=page.instance, answers=answers)
+    return render_template("instance.html", instance=page.instance, answers=shown)
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>/diagram")

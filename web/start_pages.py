@@ -11,7 +11,7 @@ from engine.errors import InvalidData
 from engine.work import instances
 from forms.validation import localize
 
-from . import formrender
+from . import formparse, formrender
 from .ui import language, uow
 
 bp = Blueprint("start", __name__)
@@ -38,8 +38,8 @@ def form(process_id: str):
     office = request.values.get("office") or (process.offices[0] if len(process.offices) == 1 else "")
     if request.method == "GET":
         return _form_page(process, {}, {}, office)
-    data = formrender.parse_submission(process.form or {}, request.form)
-    added = formrender.added_row(request.form)
+    data = formparse.parse_submission(process.form or {}, request.form)
+    added = formparse.added_row(request.form)
     if added:
         return _form_page(process, data, {}, office, extra_rows={added: 1})
     if office not in process.offices:

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from engine.work import pages
 from forms.validation import localize
 
-from . import formrender
+from . import answers, formparse, formrender
 from .ui import language, uow
 
 bp = Blueprint("tasks", __name__)
@@ -22,13 +22,13 @@ def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | Non
         values = {**page.instance.data, **(page.task.draft or {})}
     errors = {path: localize(message, lang) for path, message in (errors or {}).items()}
     form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows=extra_rows or {})
-    answers = [
-        (event, formrender.display_answers(page.forms.get(event.element_id) or {}, event.data or {}, lang))
+    earlier = [
+        (event, answers.display_answers(page.forms.get(event.element_id) or {}, event.data or {}, lang))
         for event in page.instance.events
         if event.kind == "completed_task" and event.data
     ]
     context = dict(task=page.task, instance=page.instance, mine=page.mine, candidates=page.candidates)
-    return render_template("task.html", form_html=form_html, errors=errors, answers=answers, **context), status
+    return render_template("task.html", form_html=form_html, errors=errors, answers=earlier, **context), status
 
 
 @bp.get("/tasks/<task_id>")
@@ -40,12 +40,12 @@ def show(task_id: str):
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit(task_id: str):
-    added = formrender.added_row(request.form)
+    added = formparse.added_row(request.form)
     if added:  # "Add a line" without JavaScript: the same page with one more row, nothing saved
         page = pages.task_page(uow(write=False), current_user.id, task_id)
-        return _render(page, formrender.parse_submission(page.task.form or {}, request.form), extra_rows={added: 1})
+        return _render(page, formparse.parse_submission(page.task.form or {}, request.form), extra_rows={added: 1})
     draft = request.form.get("_action") == "draft"
-    read = lambda schema: formrender.parse_submission(schema, request.form)  # noqa: E731
+    read = lambda schema: formparse.parse_submission(schema, request.form)  # noqa: E731
     done = pages.submit_task(uow(), current_user.id, task_id, read, draft=draft)
     if done.refused is not None:
         return _render(done.refused, done.values, done.errors, status=400)

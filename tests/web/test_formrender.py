@@ -16,7 +16,9 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from forms.validation import editable, field_errors
-from web.formrender import added_row, display_answers, parse_submission, render_form
+from web.answers import display_answers
+from web.formparse import added_row, parse_submission
+from web.formrender import render_form
 
 ROOT = Path(__file__).resolve().parents[2]
 FORM_KEYS = sorted(path.stem for path in (ROOT / "forms").glob("*.json"))

@@ -1,0 +1,97 @@
+"""Earlier answers as a reader sees them, read-only: labels for options, grouped numbers, long
+dates, tables for repeated groups; on the task and instance pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .formschema import control_kind, enum_label, ordered, title, words
+from .html import lines, tag
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EMPTY = "—"
+
+
+def format_number(value: int | float, language: str) -> str:
+    """Thousands grouped: 1,234,567.5 in English, 1 234 567.5 (no-break spaces) in Spanish."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = repr(value)
+    if "e" in text or "n" in text:
+        return text
+    whole, point, fraction = text.lstrip("-").partition(".")
+    grouped = f"{int(whole):,}".replace(",", "," if language != "es" else "\u00a0")
+    return ("-" if text.startswith("-") else "") + grouped + point + fraction
+
+
+def format_date(value: str, language: str) -> str:
+    """15 September 2025 / 15 de septiembre de 2025; anything else as it is."""
+    try:
+        day = date.fromisoformat(value) if ISO_DATE.fullmatch(value) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return value
+    month = words(language, "months").split()[day.month - 1]
+    return f"{day.day} de {month} de {day.year}" if language == "es" else f"{day.day} {month} {day.year}"
+
+
+def shown(spec: Mapping, value: Any, language: str) -> Markup:
+    """A value as a reader sees it: labels for enums, grouped numbers, long dates, tables for groups."""
+    if value is None or value == "" or value == []:
+        return Markup(EMPTY)
+    kind = control_kind(spec)
+    if kind == "group" and isinstance(value, list):
+        return _table(spec["items"], value, language)
+    if kind == "object" and isinstance(value, dict):
+        return _answers(spec, value, language, "")
+    if isinstance(value, list):
+        items = spec.get("items") or {}
+        return Markup(", ").join(shown(items, item, language) for item in value)
+    if "enum" in spec:
+        return escape(enum_label(spec, value, language))
+    if isinstance(value, bool):
+        return escape(words(language, "yes" if value else "no"))
+    if isinstance(value, (int, float)):
+        return escape(format_number(value, language))
+    if spec.get("format") == "date" and isinstance(value, str):
+        return escape(format_date(value, language))
+    return lines(value) if isinstance(value, str) else escape(str(value))
+
+
+def _table(items: Mapping, rows: list, language: str) -> Markup:
+    columns = ordered(items)
+    head = Markup("").join(tag("th", {"scope": "col"}, title(s, language, n)) for n, s in columns)
+    body = Markup("").join(
+        tag(
+            "tr",
+            {},
+            Markup("").join(
+                tag("td", {}, shown(s, row.get(n) if isinstance(row, dict) else None, language)) for n, s in columns
+            ),
+        )
+        for row in rows
+    )
+    return tag("table", {"class": "group"}, tag("thead", {}, tag("tr", {}, head)) + tag("tbody", {}, body))
+
+
+def _answers(schema: Mapping, data: Mapping, language: str, css: str) -> Markup:
+    pairs = [
+        tag("dt", {}, title(spec, language, name)) + tag("dd", {}, shown(spec, data[name], language))
+        for name, spec in ordered(schema)
+        if name in data
+    ]
+    return tag("dl", {"class": css or None}, Markup("").join(pairs)) if pairs else Markup("")
+
+
+def display_answers(schema: Mapping, data: Mapping, language: str) -> Markup:
+    """A compact read-only summary (a definition list) of submitted data; keys the schema lacks are
+    skipped."""
+    if not isinstance(data, Mapping):
+        return Markup("")
+    return _answers(schema, data, language, "answers")

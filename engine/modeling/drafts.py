@@ -215,9 +215,7 @@ def open_drafts(tx: Transaction, actor_id: int) -> list[DraftView]:
     return [_view(tx, row) for row in rows]
 
 
-def save(
-    uow: UnitOfWork, actor_id: int, draft_id: int, changes: Any, *, revision: int | None = None
-) -> DraftView:
+def save(uow: UnitOfWork, actor_id: int, draft_id: int, changes: Any, *, revision: int | None = None) -> DraftView:
     """Replace some of the draft's files (name -> text) and validate the whole: the problems come
     back with the draft. `revision` (the one the editor loaded) refuses a save over someone else's."""
     with uow as tx:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
+from engine.bpmn import execution
 from engine.definitions import versions as definitions
 from engine.runtime import steps as runtime
 from engine.runtime import timers
@@ -218,7 +219,7 @@ def projection_mismatches(database: Database) -> tuple[int, list[str]]:
         instances = s.scalars(select(ProcessInstance).order_by(ProcessInstance.id)).all()
         for instance in instances:
             workflow = runtime.load_workflow(instance, definitions.load_version(instance.process_version))
-            ready = {str(t.id) for t in runtime.ready_human_tasks(workflow)}
+            ready = {str(t.id) for t in execution.ready_human_tasks(workflow)}
             open_rows = set(
                 s.scalars(select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))
             )

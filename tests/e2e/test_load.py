@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.bpmn import execution
 from engine.definitions import versions as definitions
 from engine.modeling import publishing
 from engine.org import demo as demo_org
@@ -136,7 +137,7 @@ def corrupted_instances(database: Database, task_ids: list[str]) -> list[str]:
             row = session.get(HumanTask, task_id)
             instance = session.get(ProcessInstance, row.instance_id)
             workflow = runtime.load_workflow(instance, definitions.load_version(instance.process_version))
-            ready = {str(t.id) for t in runtime.ready_human_tasks(workflow)}
+            ready = {str(t.id) for t in execution.ready_human_tasks(workflow)}
             open_rows = set(
                 session.scalars(
                     select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")

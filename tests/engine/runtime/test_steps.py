@@ -15,7 +15,7 @@ def rows(world, instance_id):
         found = tx.session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
         )
-        return [(t.title, t.candidate_role, t.candidate_office, t.state) for t in found]
+        return sorted((t.title, t.candidate_role, t.candidate_office, t.state) for t in found)
 
 
 def test_each_ready_task_is_a_row_for_its_lane_held_where_the_role_is_held(world, funding_review):

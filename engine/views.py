@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .store.models import AuditEvent, HumanTask, ProcessInstance
+from .store.models import Attachment, AuditEvent, HumanTask, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -104,4 +104,37 @@ class InstanceView:
             row.started_at,
             row.completed_at,
             **extra,
+        )
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    """A document on a case, without its bytes."""
+
+    id: int
+    instance_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int | None
+    uploaded_by_name: str | None
+    uploaded_at: datetime
+    task_id: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def of(cls, row: Attachment, uploaded_by_name: str | None) -> "AttachmentView":
+        return cls(
+            row.id,
+            row.instance_id,
+            row.name,
+            row.content_type,
+            row.size,
+            row.sha256,
+            row.uploaded_by_id,
+            uploaded_by_name,
+            row.uploaded_at,
+            row.task_id,
+            row.field,
         )

@@ -50,7 +50,9 @@ def show(instance_id: int):
         for index, event in enumerate(page.instance.events)
         if event.kind == "completed_task" and event.data
     }
-    return render_template("instance.html", instance=page.instance, answers=shown)
+    return render_template(
+        "instance.html", instance=page.instance, answers=shown, attachments=page.attachments, may_cancel=page.may_cancel
+    )
 
 
 @bp.get("/instances/<int(max=2147483647):instance_id>/diagram")

@@ -28,6 +28,7 @@ def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | Non
         if event.kind == "completed_task" and event.data
     ]
     context = dict(task=page.task, instance=page.instance, mine=page.mine, candidates=page.candidates)
+    context.update(may_act=page.may_act, attachments=page.attachments, may_cancel=page.may_cancel)
     return render_template("task.html", form_html=form_html, errors=errors, answers=earlier, **context), status
 
 

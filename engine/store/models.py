@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -135,7 +135,7 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(200))
     office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
     title: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16))  # running, completed
+    status: Mapped[str] = mapped_column(String(16))  # running, completed, cancelled
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow state without its spec (see engine/bpmn/serializer.py)
     sla_breached: Mapped[bool] = mapped_column(default=False)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -284,3 +284,37 @@ class OutboxEmail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Attachment(Base):
+    """A document on a case (a budget sheet, a signed letter, terms of reference): its bytes are
+    kept in the database, so backups, restores and every web host see them with the case."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the task whose form field holds it, if any
+    field: Mapped[str | None] = mapped_column(String(200))  # that form field's name
+    name: Mapped[str] = mapped_column(String(255))  # cleaned file name
+    content_type: Mapped[str] = mapped_column(String(100))  # detected from the content
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    uploaded_at: Mapped[datetime]
+
+
+class StartDraft(Base):
+    """A start form saved without starting: one per user, process and office."""
+
+    __tablename__ = "start_draft"
+    __table_args__ = (UniqueConstraint("user_id", "process_id", "office_code", name="uq_start_draft"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+    updated_at: Mapped[datetime]

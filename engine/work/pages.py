@@ -12,8 +12,8 @@ from ..definitions import versions as definitions
 from ..errors import Conflict, InvalidData
 from ..org import offices as org
 from ..store.uow import Transaction, UnitOfWork
-from ..views import InstanceView, TaskView
-from . import instances, tasks
+from ..views import AttachmentView, InstanceView, TaskView
+from . import attachments, cancel, instances, tasks
 
 Tab = Literal["all", "mine", "claimable", "started"]
 
@@ -25,6 +25,9 @@ class TaskPage:
     forms: dict[str, dict]  # element id -> JSON Schema, to show earlier answers with their labels
     candidates: list[tuple[int, str]]  # whom the actor may give the task to (a supervisor), else empty
     mine: bool
+    may_act: bool  # the actor holds the task or may take it; else the page is read-only
+    attachments: list[AttachmentView]
+    may_cancel: bool
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class InboxPage:
 class InstancePage:
     instance: InstanceView
     forms: dict[str, dict]
+    attachments: list[AttachmentView]
+    may_cancel: bool
 
 
 def task_page(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskPage:
@@ -68,8 +73,18 @@ def _task_page(tx: Transaction, actor: org.Actor, task_id: str) -> TaskPage:
     row = tasks.visible_task(tx, actor, task_id)
     task = tasks.form_view(tx, actor, row)
     instance = instances.read_instance(tx, actor, task.instance_id)
-    forms = instances.version_forms(instances.visible_instance(tx, actor, task.instance_id).process_version)
-    return TaskPage(task, instance, forms, tasks.candidates_for(tx, actor, row), task.assignee_id == actor.id)
+    stored = instances.visible_instance(tx, actor, task.instance_id)
+    forms = instances.version_forms(stored.process_version)
+    return TaskPage(
+        task,
+        instance,
+        forms,
+        tasks.candidates_for(tx, actor, row),
+        task.assignee_id == actor.id,
+        tasks.may_act(actor, row),
+        attachments.listed(tx, stored.id),
+        cancel.may_cancel(actor, stored),
+    )
 
 
 def submit_task(
@@ -126,5 +141,6 @@ def instance_page(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstanceP
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
         instance = instances.read_instance(tx, actor, instance_id)
-        forms = instances.version_forms(instances.visible_instance(tx, actor, instance_id).process_version)
-        return InstancePage(instance, forms)
+        stored = instances.visible_instance(tx, actor, instance_id)
+        forms = instances.version_forms(stored.process_version)
+        return InstancePage(instance, forms, attachments.listed(tx, stored.id), cancel.may_cancel(actor, stored))

@@ -233,7 +233,7 @@ def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> I
     )
     session.refresh(task)
     _require_open(tx, task)
-    if not (task.assignee_id == actor.id or (task.assignee_id is None and _is_candidate(actor, task))):
+    if not may_act(actor, task):
         if task.assignee_id is not None:
             raise PermissionDenied(f"the task is claimed by {_name(tx, task.assignee_id)}")
         raise PermissionDenied(f"this task is for {task.lane} in {task.candidate_office}")
@@ -277,6 +277,13 @@ def visible_task(tx: Transaction, actor: org.Actor, task_id: str, *, lock: bool 
     ):
         raise NotFound(f"no task {task_id}")
     return task
+
+
+def may_act(actor: org.Actor, task: HumanTask) -> bool:
+    """Whether the actor holds the open task or may take it (claim, save a draft, complete)."""
+    if task.state != "open":
+        return False
+    return task.assignee_id == actor.id or (task.assignee_id is None and _is_candidate(actor, task))
 
 
 def _is_candidate(actor: org.Actor, task: HumanTask) -> bool:

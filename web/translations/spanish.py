@@ -177,6 +177,18 @@ ES = {
     "By": "Por",
     "the shipped diagrams": "los diagramas incluidos",
     "changes from version %(n)s": "cambios desde la versión %(n)s",
+    # --- the case summary, read-only pages, timeline (lead) ---
+    # (end of the case summary, read-only pages, timeline)
+    # --- attachments (helper: attachments) ---
+    # (end of attachments)
+    # --- comments and cancel (helper: comments-cancel) ---
+    # (end of comments and cancel)
+    # --- outcome emails (helper: outcome-emails) ---
+    # (end of outcome emails)
+    # --- field work (helper: field-work) ---
+    # (end of field work)
+    # --- cross-field rules (helper: form-rules) ---
+    # (end of cross-field rules)
 }
 
 

@@ -29,6 +29,9 @@ class TaskView:
     process_name: str | None = None
     assignee_name: str | None = None
     draft: dict | None = None
+    breached: bool = False  # its case breached an SLA (an escalation fired)
+    candidate_role: str | None = None  # the role it is offered to while nobody holds it
+    candidate_office: str | None = None  # the office where that role is held (not always the case's)
 
     @classmethod
     def of(cls, row: HumanTask, instance_title: str, form: dict | None = None, **extra) -> "TaskView":
@@ -48,7 +51,7 @@ class TaskView:
             row.due_at,
             row.completed_at,
             form,
-            **extra,
+            **{"candidate_role": row.candidate_role, "candidate_office": row.candidate_office, **extra},
         )
 
 
@@ -72,6 +75,15 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One key fact of a case: a form field's name, its JSON Schema (labels, options) and the value."""
+
+    name: str
+    spec: dict[str, Any]
+    value: Any
+
+
+@dataclass(frozen=True)
 class InstanceView:
     id: int
     process_id: str
@@ -87,6 +99,7 @@ class InstanceView:
     tasks: list[TaskView] = field(default_factory=list)
     events: list[EventView] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    summary: list[Fact] = field(default_factory=list)
 
     @classmethod
     def of(cls, row: ProcessInstance, **extra) -> "InstanceView":

@@ -10,6 +10,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from engine.clock import written_date
+
 from .formschema import control_kind, enum_label, ordered, title, words
 from .html import lines, tag
 
@@ -30,15 +32,13 @@ def format_number(value: int | float, language: str) -> str:
 
 
 def format_date(value: str, language: str) -> str:
-    """15 September 2025 / 15 de septiembre de 2025; anything else as it is."""
+    """An ISO day in the one date format of the language (15 Sep 2025 / 15 sept 2025, as the
+    pages and emails write every date); anything else as it is."""
     try:
         day = date.fromisoformat(value) if ISO_DATE.fullmatch(value) else None
     except ValueError:
         day = None
-    if day is None:
-        return value
-    month = words(language, "months").split()[day.month - 1]
-    return f"{day.day} de {month} de {day.year}" if language == "es" else f"{day.day} {month} {day.year}"
+    return value if day is None else written_date(day, language)
 
 
 def shown(spec: Mapping, value: Any, language: str) -> Markup:
@@ -95,3 +95,33 @@ def display_answers(schema: Mapping, data: Mapping, language: str) -> Markup:
     if not isinstance(data, Mapping):
         return Markup("")
     return _answers(schema, data, language, "answers")
+
+
+def as_text(spec: Mapping, value: Any, language: str) -> str:
+    """A value as plain text, for the API and emails: option labels, grouped numbers, long dates;
+    a repeated group as its lines ("Sector: Health, Cost (USD): 12,000; ...")."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    kind = control_kind(spec)
+    if kind in ("group", "object") and isinstance(value, (list, dict)):
+        items = spec["items"] if kind == "group" else spec
+        rows = value if isinstance(value, list) else [value]
+        return "; ".join(
+            ", ".join(f"{title(s, language, n)}: {as_text(s, row.get(n), language)}" for n, s in ordered(items))
+            for row in rows
+            if isinstance(row, dict)
+        )
+    if isinstance(value, list):
+        return ", ".join(as_text(spec.get("items") or {}, item, language) for item in value)
+    if isinstance(value, str) and "enum" not in spec and spec.get("format") != "date":
+        return value
+    return shown(spec, value, language).striptags()
+
+
+def summary_rows(facts, language: str) -> list[tuple[str, Markup]]:
+    """The case summary as (label, value) pairs, in the reader's language."""
+    return [(title(fact.spec, language, fact.name), shown(fact.spec, fact.value, language)) for fact in facts]
+
+
+def summary_text(facts, language: str) -> list[dict[str, str]]:
+    return [{"label": title(f.spec, language, f.name), "value": as_text(f.spec, f.value, language)} for f in facts]

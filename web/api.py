@@ -20,7 +20,8 @@ from engine.store.uow import UnitOfWork
 from engine.views import EventView, InstanceView, TaskView
 from engine.work import instances, tasks
 
-from . import database, openapi
+from . import answers, database, openapi
+from .ui import language
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -249,6 +250,7 @@ def _instance(instance: InstanceView) -> dict[str, Any]:
         "completed_at": _time(instance.completed_at),
         "tasks": [_task(t) for t in instance.tasks],
         "data": instance.data,
+        "summary": answers.summary_text(instance.summary, language()),
     }
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from engine.work import instances, pages
 
-from . import answers
+from . import answers, case_view
 from .ui import language, uow
 
 bp = Blueprint("instances", __name__)
@@ -45,13 +45,14 @@ VENDOR_FILES = {
 def show(instance_id: int):
     page = pages.instance_page(uow(write=False), current_user.id, instance_id)
     lang = language()
-    shown = {
-        index: answers.display_answers(page.forms.get(event.element_id) or {}, event.data, lang)
-        for index, event in enumerate(page.instance.events)
-        if event.kind == "completed_task" and event.data
-    }
     return render_template(
-        "instance.html", instance=page.instance, answers=shown, attachments=page.attachments, may_cancel=page.may_cancel
+        "instance.html",
+        instance=page.instance,
+        summary=answers.summary_rows(page.instance.summary, lang),
+        timeline=case_view.timeline(page.instance, page.forms, page.start_form, lang),
+        held_since=case_view.held_since,
+        attachments=page.attachments,
+        may_cancel=page.may_cancel,
     )
 
 

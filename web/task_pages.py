@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from engine.work import pages
 from forms.validation import localize
 
-from . import answers, formparse, formrender
+from . import answers, case_view, formparse, formrender, formschema
+from .expired_forms import shown_again
 from .ui import language, uow
 
 bp = Blueprint("tasks", __name__)
@@ -22,14 +23,37 @@ def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | Non
         values = {**page.instance.data, **(page.task.draft or {})}
     errors = {path: localize(message, lang) for path, message in (errors or {}).items()}
     form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows=extra_rows or {})
-    earlier = [
-        (event, answers.display_answers(page.forms.get(event.element_id) or {}, event.data or {}, lang))
-        for event in page.instance.events
-        if event.kind == "completed_task" and event.data
-    ]
-    context = dict(task=page.task, instance=page.instance, mine=page.mine, candidates=page.candidates)
-    context.update(may_act=page.may_act, attachments=page.attachments, may_cancel=page.may_cancel)
-    return render_template("task.html", form_html=form_html, errors=errors, answers=earlier, **context), status
+    return render_template("task.html", form_html=form_html, errors=errors, **_context(page, lang)), status
+
+
+def _context(page: pages.TaskPage, lang: str) -> dict:
+    returned = page.returned
+    sent_back = returned and answers.display_answers(page.forms.get(returned.element_id) or {}, returned.data, lang)
+    return dict(
+        task=page.task,
+        instance=page.instance,
+        mine=page.mine,
+        may_act=page.may_act,
+        candidates=page.candidates,
+        attachments=page.attachments,
+        may_cancel=page.may_cancel,
+        summary=answers.summary_rows(page.instance.summary, lang),
+        answers=case_view.earlier_answers(page.instance, page.forms, page.start_form, lang),
+        asks=formschema.description(page.task.form or {}, lang),
+        returned=returned,
+        returned_answers=sent_back,
+    )
+
+
+def _refused(done: pages.Submission):
+    """A race lost (somebody acted first, or the actor may no longer act): the page as it is now,
+    with why and the entries that were not saved."""
+    page, lang = done.refused, language()
+    why = _("Nothing was saved: %(why)s.", why=done.conflict or done.denied)
+    kept = answers.display_answers(page.task.form or {}, done.values, lang)
+    form_html = formrender.render_form(page.task.form or {}, done.values, {}, lang)
+    context = _context(page, lang) | {"refusal": why, "kept": kept if not page.may_act else None}
+    return render_template("task.html", form_html=form_html, errors={}, **context), 409 if done.conflict else 403
 
 
 @bp.get("/tasks/<task_id>")
@@ -48,6 +72,8 @@ def submit(task_id: str):
     draft = request.form.get("_action") == "draft"
     read = lambda schema: formparse.parse_submission(schema, request.form)  # noqa: E731
     done = pages.submit_task(uow(), current_user.id, task_id, read, draft=draft)
+    if done.conflict is not None or done.denied is not None:
+        return _refused(done)
     if done.refused is not None:
         return _render(done.refused, done.values, done.errors, status=400)
     return redirect(_next(done))
@@ -55,12 +81,16 @@ def submit(task_id: str):
 
 def _next(done: pages.Submission) -> str:
     """Where a submission leads, with the message that says what happened."""
-    if done.conflict is not None:
-        flash(_("Nothing was saved: %(why)s.", why=done.conflict), "error")
-        return url_for("instances.show", instance_id=done.instance_id)
     if done.draft is not None:
         flash(_("Draft saved. It is yours until you complete or release the task."), "info")
         return url_for("tasks.show", task_id=done.task_id)
     flash(_("“%(title)s” is done.", title=done.title), "info")
     mine_next = [t for t in done.completed.tasks if t.assignee_id == current_user.id]
     return url_for("tasks.show", task_id=mine_next[0].id) if mine_next else url_for("inbox.index")
+
+
+@shown_again("tasks.submit")
+def _submit_again(task_id: str):
+    """The task form posted with an expired token: shown again with the entries, nothing saved."""
+    page = pages.task_page(uow(write=False), current_user.id, task_id)
+    return _render(page, formparse.parse_submission(page.task.form or {}, request.form), status=400)

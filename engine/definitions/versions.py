@@ -13,17 +13,20 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import func, select
 
 from ..bpmn import events
 from ..bpmn.loading import load_definitions
+from ..bpmn.parser import form_key
 from ..bpmn.xml import parse_xml
 from ..errors import InvalidDiagram, NotFound, Problem
 from ..org.offices import known_roles
 from ..store.models import ProcessVersion
 from ..store.uow import Transaction
+from .form_checks import refuse_broken_forms
 
 FORMS_PREFIX = "forms/"
 
@@ -123,6 +126,7 @@ def store_versions(
         for process_id in index[name].processes:
             if process_id in definitions.process_ids:
                 stored = _closure(process_id, index, diagrams, {**extra_forms, **given}, forms_dir, given)
+                refuse_broken_forms(stored)
                 results.append(_store_version(tx, process_id, definitions, stored, published_by, warnings))
     return results
 
@@ -266,6 +270,22 @@ class LoadedVersion:
     def start_event(self):
         """The none start event (the one a person starts), or None: started only by messages."""
         return events.none_start_event(self.spec)
+
+    @property
+    def start_form(self) -> dict | None:
+        start = self.start_event
+        return self.form(form_key(start)) if start is not None else None
+
+    @cached_property
+    def element_forms(self) -> dict[str, dict]:
+        """Element id -> JSON Schema of every element (called processes included) that names a form."""
+        found: dict[str, dict] = {}
+        for spec in [self.spec, *self.subprocess_specs.values()]:
+            for name, task_spec in spec.task_specs.items():
+                form = self.form(form_key(task_spec))
+                if form is not None:
+                    found.setdefault(name, form)
+        return found
 
 
 _CACHE_SIZE = 128

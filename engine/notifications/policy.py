@@ -125,10 +125,21 @@ def queue_for_opened_tasks(
         )
 
 
+@dataclass(frozen=True)
+class Told:
+    """Who a reminder or an escalation reached, for the case's timeline."""
+
+    kind: str  # reminder, escalation
+    timer_title: str
+    people: list[str]  # names
+    roles: list[str]  # the roles told besides the task's own people (escalations: `notifyRoles`)
+
+
 def queue_for_fired_timers(
     tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow, fired: list[Timer]
-) -> None:
+) -> list[Told]:
     organisation = StoredOrganisation(tx.session)
+    told: list[Told] = []
     for timer in fired:
         if timer.attached_to is None:
             continue  # a timer on the flow itself (a wait), not an SLA on somebody's work
@@ -142,16 +153,20 @@ def queue_for_fired_timers(
             organisation, timer_task.task_spec if timer_task else None, about, instance.office_code
         )
         first = tasks[0]
+        recipients = people(tx.session, audiences)
+        named = notify_roles(timer_task.task_spec) if timer_task else []
+        told.append(Told(kind, timer.title, [user.name for user in recipients], named))
         emails.queue(
             tx,
             kind=kind,
-            recipients=people(tx.session, audiences),
+            recipients=recipients,
             dedupe_key=f"timer:{timer.id}:{kind}",
             instance=instance,
             task_id=first.id if kind == "reminder" else None,
             task_title=first.title,
             context={"due_at": first.due_at},
         )
+    return told
 
 
 def _tasks_under(

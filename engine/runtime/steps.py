@@ -81,7 +81,9 @@ def finish_step(
     to_deliver = subscriptions.record_thrown(tx, instance, workflow)
     to_deliver += subscriptions.sync_subscriptions(tx, instance, workflow)
     policy.queue_for_opened_tasks(tx, instance, opened, returned_by=returned_by)
-    policy.queue_for_fired_timers(tx, instance, workflow, timer_changes.fired)
+    for told in policy.queue_for_fired_timers(tx, instance, workflow, timer_changes.fired):
+        data = {"timer": told.timer_title, "people": told.people, "roles": told.roles}
+        audit.record(tx, instance.id, "notified", outcome=told.kind, data=data)
     if instance.status == "completed":
         audit.record(tx, instance.id, "completed")
     tx.session.flush()

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from forms.validation import field_errors
+from forms.validation import accepted
 
 from ..bpmn import execution
 from ..bpmn.parser import form_key
@@ -23,6 +23,8 @@ from ..runtime import audit, steps
 from ..store.models import AuditEvent, HumanTask, Office, ProcessInstance, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import EventView, InstanceView, TaskView
+from . import summary
+from .start_drafts import discard_start_draft
 
 
 def start_instance(
@@ -46,7 +48,7 @@ def start_instance(
         loaded = definitions.load_version(version)
         if not may_start(tx, actor, loaded, office_code):
             raise PermissionDenied(f"you may not start {version.name} for {office_code}")
-        errors = field_errors(loaded.form(form_key(loaded.start_event)), data)
+        data, errors = accepted(loaded.form(form_key(loaded.start_event)), data)
         if errors:
             raise InvalidData("the start form has errors", errors)
 
@@ -56,6 +58,7 @@ def start_instance(
             tx, version, office_code, title=title or steps.title_of(data), started_by=actor.id
         )
         audit.record(tx, instance.id, "started", actor_id=actor.id, data=data or None)
+        discard_start_draft(tx, actor.id, process_id, office_code)
         execution.advance(workflow, tx.now())
         changes = steps.finish_step(tx, instance, workflow)
         view = instance_view(tx, instance, workflow)
@@ -96,11 +99,14 @@ def instance_view(tx: Transaction, instance: ProcessInstance, workflow) -> Insta
         .where(AuditEvent.instance_id == instance.id)
         .order_by(AuditEvent.id)
     ).all()
+    events = [EventView.of(event, name) for event, name in rows]
+    loaded = definitions.load_version(instance.process_version)
     return InstanceView.of(
         instance,
-        tasks=[TaskView.of(t, instance.title) for t in tasks],
-        events=[EventView.of(event, name) for event, name in rows],
+        tasks=[TaskView.of(t, instance.title, breached=instance.sla_breached) for t in tasks],
+        events=events,
         data=execution.current_data(workflow),
+        summary=summary.facts(loaded.start_form, loaded.element_forms, events),
     )
 
 
@@ -176,11 +182,4 @@ def forms_of(uow: UnitOfWork, actor_id: int, instance_id: int) -> dict[str, dict
 def version_forms(version) -> dict[str, dict]:
     """Element id -> JSON Schema of every element of a version (its called processes included)
     that names a form."""
-    loaded = definitions.load_version(version)
-    found: dict[str, dict] = {}
-    for spec in [loaded.spec, *loaded.subprocess_specs.values()]:
-        for name, task_spec in spec.task_specs.items():
-            form = loaded.form(form_key(task_spec))
-            if form is not None:
-                found.setdefault(name, form)
-    return found
+    return definitions.load_version(version).element_forms

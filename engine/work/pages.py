@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ..definitions import versions as definitions
-from ..errors import Conflict, InvalidData
+from ..errors import Conflict, InvalidData, PermissionDenied
+from ..notifications import policy
 from ..org import offices as org
 from ..store.uow import Transaction, UnitOfWork
-from ..views import AttachmentView, InstanceView, TaskView
+from ..views import AttachmentView, EventView, InstanceView, TaskView
 from . import attachments, cancel, instances, tasks
 
 Tab = Literal["all", "mine", "claimable", "started"]
@@ -28,13 +29,16 @@ class TaskPage:
     may_act: bool  # the actor holds the task or may take it; else the page is read-only
     attachments: list[AttachmentView]
     may_cancel: bool
+    start_form: dict | None  # to show the request's own answers among the earlier ones
+    returned: EventView | None  # the step that sent this work back for revision, if it did
 
 
 @dataclass(frozen=True)
 class Submission:
     """What submitting the task page did: the task completed (`completed`, the instance with its
-    next tasks), a draft kept (`draft`), refused with per-field errors (`refused`, the page to show
-    again with `values`), or nothing saved because somebody acted first (`conflict`)."""
+    next tasks), a draft kept (`draft`), or refused (`refused`, the page to show again with the
+    entries in `values`): with per-field `errors`, because somebody acted first (`conflict`) or
+    because the actor may not act on it (`denied`). Nothing is saved when refused."""
 
     task_id: str
     instance_id: int
@@ -44,7 +48,8 @@ class Submission:
     refused: TaskPage | None = None
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    conflict: str | None = None
+    conflict: str | None = None  # somebody acted first (`refused` holds the page as it is now)
+    denied: str | None = None  # the actor may not act on the task (any more)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class InstancePage:
     forms: dict[str, dict]
     attachments: list[AttachmentView]
     may_cancel: bool
+    start_form: dict | None
 
 
 def task_page(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskPage:
@@ -74,17 +80,26 @@ def _task_page(tx: Transaction, actor: org.Actor, task_id: str) -> TaskPage:
     task = tasks.form_view(tx, actor, row)
     instance = instances.read_instance(tx, actor, task.instance_id)
     stored = instances.visible_instance(tx, actor, task.instance_id)
-    forms = instances.version_forms(stored.process_version)
+    loaded = definitions.load_version(stored.process_version)
     return TaskPage(
         task,
         instance,
-        forms,
+        loaded.element_forms,
         tasks.candidates_for(tx, actor, row),
         task.assignee_id == actor.id,
         tasks.may_act(actor, row),
         attachments.listed(tx, stored.id),
         cancel.may_cancel(actor, stored),
+        loaded.start_form,
+        _sent_back(instance.events, task),
     )
+
+
+def _sent_back(events: list[EventView], task: TaskView) -> EventView | None:
+    """The step completed just before this task opened, if it sent the work back for revision."""
+    before = [e for e in events if e.kind == "completed_task" and e.at <= task.created_at]
+    last = before[-1] if before else None
+    return last if last is not None and isinstance(last.data, dict) and policy.sends_back(last.data) else None
 
 
 def submit_task(
@@ -108,8 +123,10 @@ def submit_task(
             return _replace(done, completed=completed)
         except InvalidData as refused:
             return _replace(done, refused=_task_page(tx, actor, task_id), errors=refused.fields)
-        except Conflict as conflict:
-            return _replace(done, conflict=str(conflict))
+        except Conflict as conflict:  # a race: the entries go back to the page, with why
+            return _replace(done, refused=_task_page(tx, actor, task_id), conflict=str(conflict))
+        except PermissionDenied as denied:
+            return _replace(done, refused=_task_page(tx, actor, task_id), denied=str(denied))
 
 
 def _replace(submission: Submission, **changes) -> Submission:
@@ -142,5 +159,6 @@ def instance_page(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstanceP
         actor = org.load_actor(tx.session, actor_id)
         instance = instances.read_instance(tx, actor, instance_id)
         stored = instances.visible_instance(tx, actor, instance_id)
-        forms = instances.version_forms(stored.process_version)
-        return InstancePage(instance, forms, attachments.listed(tx, stored.id), cancel.may_cancel(actor, stored))
+        loaded = definitions.load_version(stored.process_version)
+        found = attachments.listed(tx, stored.id)
+        return InstancePage(instance, loaded.element_forms, found, cancel.may_cancel(actor, stored), loaded.start_form)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, or_, select, union_all
 
-from forms.validation import editable, field_errors
+from forms.validation import accepted
 
 from ..bpmn import execution
 from ..definitions import versions as definitions
@@ -58,14 +58,21 @@ def inbox_rows(
         filters.append(HumanTask.process_id == process_id)
     if office:
         filters.append(HumanTask.office_code == office)
-    if due_before is not None:
-        filters.append(HumanTask.due_at < due_before)
+    if due_before is not None:  # overdue: past its due time, or its case breached an SLA (escalated)
+        filters.append(or_(HumanTask.due_at < due_before, ProcessInstance.sla_breached.is_(True)))
     soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    breached_first = (ProcessInstance.sla_breached.desc(), *soonest_first)
 
     def part(condition):
         # Each half on its own index, limited: the query stays flat as the history grows
         # (one OR over both halves makes SQLite walk every open task; docs/benchmarks.md).
-        chosen = select(HumanTask.id).where(*filters, condition).order_by(*soonest_first).limit(limit)
+        chosen = (
+            select(HumanTask.id)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(*filters, condition)
+            .order_by(*breached_first)
+            .limit(limit)
+        )
         return select(chosen.subquery().c.id)
 
     parts = []
@@ -81,17 +88,17 @@ def inbox_rows(
         return []
     ids = parts[0] if len(parts) == 1 else union_all(*parts)
     rows = tx.session.execute(
-        select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name)
+        select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name, ProcessInstance.sla_breached)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
         .where(HumanTask.id.in_(ids))
-        .order_by(*soonest_first)
+        .order_by(*breached_first)
         .limit(limit)
     ).all()
     return [
-        TaskView.of(task, title, process_name=process_name, assignee_name=assignee)
-        for task, title, process_name, assignee in rows
+        TaskView.of(task, title, process_name=process_name, assignee_name=assignee, breached=breached)
+        for task, title, process_name, assignee, breached in rows
     ]
 
 
@@ -239,16 +246,14 @@ def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> I
         raise PermissionDenied(f"this task is for {task.lane} in {task.candidate_office}")
 
     loaded = definitions.load_version(instance.process_version)
-    form = loaded.form(task.form_key)
-    data = editable(form, data)
-    errors = field_errors(form, data)
-    if errors:
-        raise InvalidData("the form has errors", errors)
-
     workflow = steps.load_workflow(instance, loaded)
     spiff_task = execution.find_task(workflow, task.id)
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("the task is no longer open")
+    # The cross-field rules read the case's data the form was shown with (the amount approved earlier).
+    data, errors = accepted(loaded.form(task.form_key), data, spiff_task.data)
+    if errors:
+        raise InvalidData("the form has errors", errors)
     execution.run_task(workflow, spiff_task, data, tx.now())
 
     task.assignee_id = task.assignee_id or actor.id
@@ -312,4 +317,5 @@ def _task_view(tx: Transaction, task: HumanTask, form: dict | None = None, draft
         process_name=instance.process_version.name,
         assignee_name=_name(tx, task.assignee_id) if task.assignee_id else None,
         draft=draft,
+        breached=instance.sla_breached,
     )

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 import config as settings
+from engine.modeling import publishing
+from engine.org.users import hash_password
+from engine.store.models import User
+from tests.processes.conftest import FORMS, shipped_files
+from tests.web.people import COM, DIRECTOR, EFP, PASSWORD, RM
 from web import create_app
 
 
@@ -25,3 +31,15 @@ def cli(app):
         return runner.invoke(args=list(args), input=input, catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def site(app, world):
+    """The shipped diagrams published; the four people of the page tests can sign in."""
+    publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
+    with world.uow() as uow:
+        for user in uow.session.scalars(select(User)):
+            user.password_hash = hash_password(PASSWORD) if user.email in (COM, RM, EFP, DIRECTOR) else None
+        uow.commit()
+    app.extensions["doeflow.clock"] = world.clock
+    return app

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.org import users
 from engine.store.db import Base
 from engine.store.models import User
-from tests.web.test_pages import EFP, PASSWORD, Client, at_regional_review, site  # noqa: F401 - a fixture
+from tests.web.test_pages import EFP, PASSWORD, Client, at_regional_review
 from web import security
 from web.api import PREFIX
 

@@ -178,6 +178,40 @@ ES = {
     "the shipped diagrams": "los diagramas incluidos",
     "changes from version %(n)s": "cambios desde la versión %(n)s",
     # --- the case summary, read-only pages, timeline (lead) ---
+    "Started by %(who)s": "Iniciado por %(who)s",
+    "“%(step)s” done by %(who)s": "«%(step)s» hecho por %(who)s",
+    "%(who)s took “%(step)s”": "%(who)s tomó «%(step)s»",
+    "%(who)s released “%(step)s” for others with its role": "%(who)s liberó «%(step)s» para otras personas con su rol",
+    "%(who)s gave “%(step)s” to %(to)s": "%(who)s dio «%(step)s» a %(to)s",
+    "Deadline passed: “%(timer)s” (SLA breached)": "Plazo vencido: «%(timer)s» (SLA incumplido)",
+    "Deadline reached: “%(timer)s”": "Plazo alcanzado: «%(timer)s»",
+    "%(who)s commented:": "%(who)s comentó:",
+    "%(who)s attached “%(name)s”": "%(who)s adjuntó «%(name)s»",
+    "%(who)s cancelled the case:": "%(who)s canceló el caso:",
+    "Message sent: %(name)s": "Mensaje enviado: %(name)s",
+    "Message received: %(name)s": "Mensaje recibido: %(name)s",
+    "The process finished": "El proceso terminó",
+    "nobody (no one holds the role)": "nadie (nadie tiene el rol)",
+    "Escalated: %(roles)s told (%(people)s)": "Escalado: se avisó a %(roles)s (%(people)s)",
+    "Escalated: %(people)s told": "Escalado: se avisó a %(people)s",
+    "Reminder emailed to %(people)s": "Recordatorio enviado por correo a %(people)s",
+    "%(some)s and %(last)s": "%(some)s y %(last)s",
+    "The request": "La solicitud",
+    "started %(when)s": "iniciada el %(when)s",
+    "breached": "incumplido",
+    "cancelled": "cancelado",
+    "The request was started without a form.": "La solicitud se inició sin formulario.",
+    "unclaimed: %(role)s, %(office)s": "sin tomar: %(role)s, %(office)s",
+    "unclaimed": "sin tomar",
+    "since %(when)s": "desde el %(when)s",
+    "Cancelled: nothing more will happen on this case.": "Cancelado: no ocurrirá nada más en este caso.",
+    "Returned for revision by %(who)s, %(when)s": "Devuelto para revisión por %(who)s, %(when)s",
+    "What this step asks": "Lo que pide este paso",
+    "%(name)s holds this task. You can read it but not act on it.": "%(name)s tiene esta tarea. Puede leerla, pero no actuar sobre ella.",
+    "This task is for %(role)s in %(office)s. You can read it but not act on it.": "Esta tarea es para %(role)s en %(office)s. Puede leerla, pero no actuar sobre ella.",
+    "the person who started the case": "la persona que inició el caso",
+    "Your entries (not saved)": "Sus entradas (no guardadas)",
+    "No answers yet.": "Todavía no hay respuestas.",
     # (end of the case summary, read-only pages, timeline)
     # --- attachments (helper: attachments) ---
     # (end of attachments)
@@ -186,6 +220,16 @@ ES = {
     # --- outcome emails (helper: outcome-emails) ---
     # (end of outcome emails)
     # --- field work (helper: field-work) ---
+    "Your session's form token expired; check your entries and submit again.": (
+        "El token de formulario de su sesión caducó; revise lo que escribió y envíelo de nuevo."
+    ),
+    "Submit again": "Envíe de nuevo",
+    "Your draft of %(when)s is filled in; it stays until you start the case.": (
+        "Su borrador del %(when)s está cargado; se conserva hasta que inicie el caso."
+    ),
+    "Draft saved. Open this form again to go on; starting the case deletes the draft.": (
+        "Borrador guardado. Abra este formulario de nuevo para seguir; al iniciar el caso, el borrador se borra."
+    ),
     # (end of field work)
     # --- cross-field rules (helper: form-rules) ---
     # (end of cross-field rules)

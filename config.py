@@ -30,6 +30,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A form's CSRF token lasts as long as the session (Flask-WTF's default is an hour): a form
+    # filled in slowly on a poor connection is not refused for its age.
+    WTF_CSRF_TIME_LIMIT = None
 
     def __init__(self) -> None:
         self.DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'doeflow.sqlite3'}"
@@ -52,6 +55,8 @@ class Config:
         self.FORMS_DIR = str(ROOT / "forms")
         # Larger request bodies get 413 (JSON under /api); forms and API payloads are far smaller.
         self.MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024)
+        # One attached file at most (20 MB); the upload routes alone accept a body this much larger.
+        self.MAX_ATTACHMENT_BYTES = int(_env("MAX_ATTACHMENT_BYTES") or 20 * 1024 * 1024)
         # Sign-in attempts (POST /login) allowed per minute, per client address and per email.
         self.LOGIN_ATTEMPTS_PER_MINUTE = int(_env("LOGIN_ATTEMPTS_PER_MINUTE") or 10)
         # Where the sign-in counters live: memory (one process) unless e.g. redis://host:6379 is set.

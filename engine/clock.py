@@ -1,4 +1,5 @@
-"""The one injectable clock, shared by the engine and SpiffWorkflow's timers.
+"""The one injectable clock, shared by the engine and SpiffWorkflow's timers; and the one way a day
+or an instant is written for a person, per language, for the pages and the emails alike.
 
 SpiffWorkflow reads time only through `datetime.now(timezone.utc)` in its timer module; that name is
 pointed at a subclass whose `now()` asks the clock of the running unit of work.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
@@ -69,3 +71,37 @@ class _ClockedDatetime(datetime):
 
 
 _spiff_timer.datetime = _ClockedDatetime
+
+
+# One date format per language: the day, the month's short name, the year; 24-hour times.
+MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+    "es": "ene feb mar abr may jun jul ago sept oct nov dic".split(),
+}
+
+
+def written_date(day: date, language: str) -> str:
+    """`3 Dec 2026` in English, `3 dic 2026` in Spanish."""
+    return f"{day.day} {MONTHS.get(language, MONTHS['en'])[day.month - 1]} {day.year}"
+
+
+def written_time(at: datetime, language: str, zone_name: str | None, *, named: bool = True) -> str:
+    """An instant on the reader's wall clock with its zone beside it:
+    `3 Dec 2026, 14:05 (UTC−05:00 America/Port-au-Prince)`; without the zone's name when not
+    `named` (`(UTC−05:00)`); `(UTC)` for UTC. An unknown zone is UTC."""
+    zone_name = zone_name or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, zone_name = ZoneInfo("UTC"), "UTC"
+    local = _aware(at).astimezone(zone)
+    return f"{written_date(local.date(), language)}, {local:%H:%M} ({_zone_label(local, zone_name, named)})"
+
+
+def _zone_label(local: datetime, zone_name: str, named: bool) -> str:
+    if zone_name == "UTC":
+        return "UTC"
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "\u2212"  # a minus sign, not a hyphen
+    offset = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return f"{offset} {zone_name}" if named else offset

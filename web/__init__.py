@@ -30,6 +30,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         auth,
         cli,
         errors,
+        expired_forms,
         home,
         i18n,
         inbox,
@@ -46,6 +47,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     i18n.init_app(app)
     ui.register(app)
     errors.init_app(app)
+    expired_forms.init_app(app)
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from engine.org import users
 
 from . import database, i18n
+from .expired_forms import shown_again
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -82,6 +83,12 @@ def login():
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
         flash(_("The email or the password is not right."), "error")
     return render_template("login.html", form=form), 401 if request.method == "POST" else 200
+
+
+@shown_again("auth.login")
+def _login_again():
+    """The sign-in form posted with an expired token (a page left open): the email kept."""
+    return render_template("login.html", form=LoginForm()), 400
 
 
 @bp.post("/logout")

@@ -17,7 +17,6 @@ TEXT = {
         "no": "No",
         "problem": "There is a problem",
         "error": "Error:",
-        "months": "January February March April May June July August September October November December",
     },
     "es": {
         "required": "obligatorio",
@@ -29,7 +28,6 @@ TEXT = {
         "no": "No",
         "problem": "Hay un problema",
         "error": "Error:",
-        "months": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
     },
 }
 

@@ -15,7 +15,7 @@ from engine.modeling import drafts, pages
 from forms.validation import check_schema
 
 from . import formrender
-from .ui import language, uow
+from .ui import language, uow, when
 
 bp = Blueprint("modeler", __name__, url_prefix="/modeler")
 
@@ -174,7 +174,7 @@ def _dry_events(run) -> list[dict]:
     events = []
     for task in run.tasks:
         where = f"{task.lane} ({task.office})" if task.lane else _("the starter")
-        due = f", due {task.due_at:%Y-%m-%d %H:%M}" if task.due_at else ""
+        due = f", due {when(task.due_at, 'short')}" if task.due_at else ""
         events.append({"at": task.opened_at, "kind": "task", "text": f"{task.name} → {where}{due}"})
     for timer in run.timers:
         kind = _("escalation") if timer.interrupting else _("reminder")
@@ -187,7 +187,7 @@ def _dry_events(run) -> list[dict]:
     for problem in run.problems:
         events.append({"at": run.finished_at, "kind": "problem", "text": f"{problem.element_id}: {problem.message}"})
     events.sort(key=lambda e: e["at"])
-    return [{**e, "at": e["at"].strftime("%Y-%m-%d %H:%M")} for e in events]
+    return [{**e, "at": when(e["at"], "short")} for e in events]
 
 
 @bp.get("/processes/<process_id>/versions/<int(max=2147483647):version>/diagram")

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 
 from engine import clock as clocks
 from engine.store.uow import UnitOfWork
 
-from . import database
+from . import database, i18n
 
 SOON_AT_LEAST = timedelta(hours=4)  # a task is "due soon" in its last quarter, or its last 4 hours
 
@@ -58,7 +58,9 @@ def waited(created_at: datetime, at: datetime | None = None) -> str:
 
 
 def when(value: datetime | None, style: str = "medium") -> str:
-    return format_datetime(value, style) if value else ""
+    """An instant in the user's time zone, in the one date format of the page's language, with
+    the zone beside it; `short` (rows, timelines) gives the zone as its UTC offset only."""
+    return clocks.written_time(value, language(), i18n.select_timezone(), named=style != "short") if value else ""
 
 
 def language() -> str:

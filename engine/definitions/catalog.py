@@ -44,12 +44,15 @@ def startable(uow: UnitOfWork, actor_id: int) -> list[StartableProcess]:
 def get_startable(uow: UnitOfWork, actor_id: int, process_id: str) -> StartableProcess:
     """One process the actor may start; NotFound when it is unknown or the actor may not start it."""
     with uow as tx:
-        actor = org.load_actor(tx.session, actor_id)
-        version = definitions.latest_version(tx, process_id)
-        process = _as_startable(tx, actor, version, _visible_offices(tx, actor)) if version else None
-        if process is None:
-            raise NotFound(f"no process {process_id!r} that you may start")
-        return process
+        return startable_process(tx, org.load_actor(tx.session, actor_id), process_id)
+
+
+def startable_process(tx: Transaction, actor: org.Actor, process_id: str) -> StartableProcess:
+    version = definitions.latest_version(tx, process_id)
+    process = _as_startable(tx, actor, version, _visible_offices(tx, actor)) if version else None
+    if process is None:
+        raise NotFound(f"no process {process_id!r} that you may start")
+    return process
 
 
 def may_start(tx: Transaction, actor: org.Actor, loaded: LoadedVersion, office_code: str) -> bool:

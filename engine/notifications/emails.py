@@ -11,10 +11,10 @@ from functools import cache
 from pathlib import Path
 from string import Template
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..clock import written_time
 from ..store.models import Office, OutboxEmail, ProcessInstance, User
 from ..store.uow import Transaction
 
@@ -96,17 +96,6 @@ def language_of(user: User) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def format_due(at: datetime | None, timezone: str) -> str:
-    """An instant as the recipient's wall-clock time, naming the zone: `2026-11-27 07:00 (America/Bogota)`."""
-    if at is None:
-        return ""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone, timezone = ZoneInfo("UTC"), "UTC"
-    return f"{at.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
-
-
 def render(kind: str, language: str, values: dict[str, str]) -> tuple[str, str]:
     """(subject, body) of `kind` in `language`."""
     subject_line, body = _template(kind, language)
@@ -134,10 +123,15 @@ def _values(
         "office": f"{office.name} ({office.code})" if office is not None else instance.office_code,
         "task_link": f"{BASE_URL_MARK}/tasks/{task_id}" if task_id else instance_link,
         "instance_link": instance_link,
-        "due": format_due(context.get("due_at"), user.timezone),
+        "due": format_due(context.get("due_at"), user),
         "comments": str(context.get("comments") or "").strip(),
         "by": str(context.get("by") or "").strip(),
     }
+
+
+def format_due(at: datetime | None, user: User) -> str:
+    """The recipient's wall-clock time, as the pages write it: `27 Nov 2026, 07:00 (UTC−05:00 America/Bogota)`."""
+    return written_time(at, language_of(user), user.timezone) if at is not None else ""
 
 
 def _uses(line: str, name: str) -> bool:

@@ -18,7 +18,7 @@ from engine.org import demo as demo_org
 from engine.org import offices as org
 from engine.org import users
 from engine.org.users import hash_password
-from engine.store.models import AuditEvent, HumanTask, ProcessInstance, User
+from engine.store.models import AuditEvent, HumanTask, ProcessInstance, StartDraft, User
 from engine.work import instances, tasks
 from tests.processes.conftest import WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -97,6 +97,7 @@ PAGE_CELLS = [
     ("inbox lists the task", lambda p: 200 if acts_on_review(p) else 204),
     ("start page lists mefm_request", lambda p: 200 if starts_mefm(p) else 204),
     ("GET start form mefm_request", lambda p: 200 if starts_mefm(p) else 404),
+    ("POST start draft mefm_request for HTI", lambda p: (302 if p.where == "own" else 400) if starts_mefm(p) else 404),
     ("POST start form mefm_request for HTI", lambda p: (302 if p.where == "own" else 400) if starts_mefm(p) else 404),
     ("POST claim", lambda p: hidden_or(p, acts_on_review(p), 302)),
     ("POST release", lambda p: hidden_or(p, acts_on_review(p), 302)),
@@ -195,6 +196,11 @@ def test_page_permissions(app, world, case, person):
             return 200 if f"/tasks/{task_id}" in browser.get("/").get_data(as_text=True) else 204
         if name == "start page lists mefm_request":
             return 200 if "/start/mefm_request" in browser.get("/start").get_data(as_text=True) else 204
+        if name == "POST start draft mefm_request for HTI":
+            browser.get("/start")
+            response = browser.post("/start/mefm_request", {"office": "HTI", "_action": "draft", "title": "kept"})
+            kept = start_drafts(world)  # saved only when allowed; a refusal keeps nothing
+            return response.status_code if kept == (1 if response.status_code == 302 else 0) else 599
         if name == "POST start form mefm_request for HTI":
             browser.get("/start")
             form = {"office": "HTI", "_action": "start", **flat(MEFM["mefm_request_start"])}
@@ -217,6 +223,11 @@ def test_page_permissions(app, world, case, person):
         raise AssertionError(name)
 
     run_cells(world, instance_id, person, PAGE_CELLS, status)
+
+
+def start_drafts(world) -> int:
+    with world.db.unit_of_work(world.clock, write=False) as uow:
+        return uow.session.scalar(select(func.count()).select_from(StartDraft))
 
 
 def flat(data: dict) -> dict:

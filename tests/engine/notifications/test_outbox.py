@@ -168,7 +168,7 @@ def test_flush_sends_to_the_smtp_server_with_a_stable_message_id_and_the_task_li
     assert received.to == PD_HTI and received.message["To"] == PD_HTI
     assert received.subject == f"Task assigned: Draft the request ({TITLE})"
     assert f"{BASE_URL}/tasks/t-1" in received.body
-    assert "Haiti (HTI)" in received.body and "Due:      2026-11-27 12:00 (UTC)" in received.body
+    assert "Haiti (HTI)" in received.body and "Due:      27 Nov 2026, 12:00 (UTC)" in received.body
     [email] = emails(world)
     assert (email.state, email.sent_at, email.attempts, email.claimed_by) == ("sent", T0, 1, None)
     assert flush(world, smtp_server) == outbox.FlushResult(0, 0, 0)
@@ -193,7 +193,7 @@ def test_a_spanish_speaker_gets_spanish_with_the_due_time_in_their_zone(world, i
     spanish, english = sorted(smtp_server.received, key=lambda r: r.to != DIRECTOR)
     assert spanish.subject == f"Escalamiento: tarea vencida, Review the request ({TITLE})"
     assert spanish.body.startswith("Hola, Regional Director (RO-AMERICAS):")
-    assert "Venció:     2026-11-27 07:00 (America/Bogota)" in spanish.body
+    assert "Venció:     27 nov 2026, 07:00 (UTC\u221205:00 America/Bogota)" in spanish.body
     assert f"{BASE_URL}/instances/{instance_id}" in spanish.body  # an escalation opens the request
     assert spanish.message["Content-Language"] == "es"
     assert english.subject == f"Escalation: Review the request is overdue ({TITLE})"

@@ -29,6 +29,14 @@ class InvalidData(EngineError):
         self.fields = dict(fields or {})
 
 
+class TooLarge(InvalidData):
+    """What was sent is over a size limit (an attachment): refused whole, nothing kept."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, *, limit: int):
+        super().__init__(message, fields)
+        self.limit = limit  # bytes
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding about a diagram, pointing at a file, a line and an element."""

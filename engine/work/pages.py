@@ -103,17 +103,26 @@ def _sent_back(events: list[EventView], task: TaskView) -> EventView | None:
 
 
 def submit_task(
-    uow: UnitOfWork, actor_id: int, task_id: str, read: Callable[[dict], dict], *, draft: bool = False
+    uow: UnitOfWork,
+    actor_id: int,
+    task_id: str,
+    read: Callable[[dict], dict],
+    *,
+    draft: bool = False,
+    max_bytes: int = attachments.DEFAULT_MAX_BYTES,
 ) -> Submission:
     """Read the submitted form with `read(schema)` and complete the task (or keep it as a draft):
-    one unit of work, whatever the outcome."""
+    one unit of work, whatever the outcome. The files of its file fields (`Upload` values) become
+    attachments of the case in the same unit of work: a refused form stores none of them."""
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
         row = tasks.visible_task(tx, actor, task_id, lock=draft)
         view = tasks.form_view(tx, actor, row)
         values = read(view.form or {})
-        done = Submission(task_id, view.instance_id, view.title, values=values)
+        done = Submission(task_id, view.instance_id, view.title, values=attachments.without_uploads(values))
+        with_files = done.values != values
         try:
+            values = attachments.store_form_files(tx, actor, row, view.form, values, max_bytes=max_bytes)
             if draft:
                 kept = tasks.keep_draft(tx, actor, row, values)
                 tx.commit()
@@ -121,12 +130,19 @@ def submit_task(
             completed = tasks.complete(tx, actor, row, values)
             tx.commit()
             return _replace(done, completed=completed)
-        except InvalidData as refused:
-            return _replace(done, refused=_task_page(tx, actor, task_id), errors=refused.fields)
-        except Conflict as conflict:  # a race: the entries go back to the page, with why
-            return _replace(done, refused=_task_page(tx, actor, task_id), conflict=str(conflict))
-        except PermissionDenied as denied:
-            return _replace(done, refused=_task_page(tx, actor, task_id), denied=str(denied))
+        except (InvalidData, Conflict, PermissionDenied) as refused:
+            if with_files:  # the files stored are undone, so that the page shows the case as it is
+                tx.session.rollback()
+            return _refused(tx, actor, done, refused)
+
+
+def _refused(tx: Transaction, actor: org.Actor, done: Submission, refused: Exception) -> Submission:
+    page = _task_page(tx, actor, done.task_id)
+    if isinstance(refused, InvalidData):
+        return _replace(done, refused=page, errors=refused.fields)
+    if isinstance(refused, Conflict):  # a race: the entries go back to the page, with why
+        return _replace(done, refused=page, conflict=str(refused))
+    return _replace(done, refused=page, denied=str(refused))
 
 
 def _replace(submission: Submission, **changes) -> Submission:

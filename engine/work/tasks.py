@@ -20,6 +20,7 @@ from ..runtime import audit, steps
 from ..store.models import HumanTask, ProcessInstance, ProcessVersion, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import InstanceView, TaskView
+from . import attachments
 from .instances import instance_view
 
 
@@ -252,6 +253,8 @@ def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> I
         raise Conflict("the task is no longer open")
     # The cross-field rules read the case's data the form was shown with (the amount approved earlier).
     data, errors = accepted(loaded.form(task.form_key), data, spiff_task.data)
+    if not errors:  # the documents its file fields name are this case's, and now this task's
+        errors = attachments.link_form_files(tx, task, loaded.form(task.form_key), data)
     if errors:
         raise InvalidData("the form has errors", errors)
     execution.run_task(workflow, spiff_task, data, tx.now())

@@ -27,8 +27,11 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
 
     from . import (
         api,
+        api_attachments,  # noqa: F401 - its routes join the API's blueprint
+        attachment_pages,
         auth,
         cli,
+        downloads,
         errors,
         expired_forms,
         home,
@@ -42,6 +45,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         ui,
     )
 
+    app.request_class = downloads.Request  # the upload routes take a larger body
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     i18n.init_app(app)
@@ -49,6 +53,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     errors.init_app(app)
     expired_forms.init_app(app)
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
+    blueprints += (attachment_pages.bp,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF token there.

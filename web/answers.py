@@ -41,11 +41,14 @@ def format_date(value: str, language: str) -> str:
     return value if day is None else written_date(day, language)
 
 
-def shown(spec: Mapping, value: Any, language: str) -> Markup:
-    """A value as a reader sees it: labels for enums, grouped numbers, long dates, tables for groups."""
+def shown(spec: Mapping, value: Any, language: str, files: Mapping[int, tuple[str, str]] | None = None) -> Markup:
+    """A value as a reader sees it: labels for enums, grouped numbers, long dates, tables for groups,
+    the documents of a file field as download links (`files`: attachment id -> name and href)."""
     if value is None or value == "" or value == []:
         return Markup(EMPTY)
     kind = control_kind(spec)
+    if kind == "file":
+        return _file_links(value if isinstance(value, list) else [value], files or {})
     if kind == "group" and isinstance(value, list):
         return _table(spec["items"], value, language)
     if kind == "object" and isinstance(value, dict):
@@ -64,6 +67,14 @@ def shown(spec: Mapping, value: Any, language: str) -> Markup:
     return lines(value) if isinstance(value, str) else escape(str(value))
 
 
+def _file_links(ids: list, files: Mapping[int, tuple[str, str]]) -> Markup:
+    links = []
+    for attachment_id in ids:
+        name, href = files.get(attachment_id, (f"#{attachment_id}", ""))
+        links.append(tag("a", {"href": href, "download": True}, name) if href else escape(name))
+    return Markup(", ").join(links)
+
+
 def _table(items: Mapping, rows: list, language: str) -> Markup:
     columns = ordered(items)
     head = Markup("").join(tag("th", {"scope": "col"}, title(s, language, n)) for n, s in columns)
@@ -80,21 +91,23 @@ def _table(items: Mapping, rows: list, language: str) -> Markup:
     return tag("table", {"class": "group"}, tag("thead", {}, tag("tr", {}, head)) + tag("tbody", {}, body))
 
 
-def _answers(schema: Mapping, data: Mapping, language: str, css: str) -> Markup:
+def _answers(schema: Mapping, data: Mapping, language: str, css: str, files: Mapping | None = None) -> Markup:
     pairs = [
-        tag("dt", {}, title(spec, language, name)) + tag("dd", {}, shown(spec, data[name], language))
+        tag("dt", {}, title(spec, language, name)) + tag("dd", {}, shown(spec, data[name], language, files))
         for name, spec in ordered(schema)
         if name in data
     ]
     return tag("dl", {"class": css or None}, Markup("").join(pairs)) if pairs else Markup("")
 
 
-def display_answers(schema: Mapping, data: Mapping, language: str) -> Markup:
+def display_answers(
+    schema: Mapping, data: Mapping, language: str, files: Mapping[int, tuple[str, str]] | None = None
+) -> Markup:
     """A compact read-only summary (a definition list) of submitted data; keys the schema lacks are
-    skipped."""
+    skipped. `files` names the case's documents for its file fields (id -> name and href)."""
     if not isinstance(data, Mapping):
         return Markup("")
-    return _answers(schema, data, language, "answers")
+    return _answers(schema, data, language, "answers", files)
 
 
 def as_text(spec: Mapping, value: Any, language: str) -> str:

@@ -26,13 +26,14 @@ class Entry:
     details: Markup | None = None  # the answers of a completed step
 
 
-def earlier_answers(instance: InstanceView, forms: Mapping, start_form: Mapping | None, lang: str):
-    """(event, answers) of the request itself and of every completed step, oldest first."""
+def earlier_answers(instance: InstanceView, forms: Mapping, start_form: Mapping | None, lang: str, files=None):
+    """(event, answers) of the request itself and of every completed step, oldest first; `files`
+    names the case's documents (answers.display_answers)."""
     found = []
     for event in instance.events:
         schema = _schema_of(event, forms, start_form)
         if schema is not None and event.data:
-            found.append((event, answers.display_answers(schema, event.data, lang)))
+            found.append((event, answers.display_answers(schema, event.data, lang, files)))
     return found
 
 
@@ -55,11 +56,12 @@ def outcome_label(event: EventView, forms: Mapping, lang: str) -> str | None:
     return event.outcome
 
 
-def timeline(instance: InstanceView, forms: Mapping, start_form: Mapping | None, lang: str) -> list[Entry]:
+def timeline(instance: InstanceView, forms: Mapping, start_form: Mapping | None, lang: str, files=None) -> list[Entry]:
     entries = []
     for event in instance.events:
         schema = _schema_of(event, forms, start_form)
-        details = answers.display_answers(schema, event.data, lang) if schema is not None and event.data else None
+        shown = schema is not None and event.data
+        details = answers.display_answers(schema, event.data, lang, files) if shown else None
         entries.append(Entry(event, _sentence(event, outcome_label(event, forms, lang)), details or None))
     return entries
 

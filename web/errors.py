@@ -22,13 +22,18 @@ from engine.errors import (
     PermissionDenied,
     ProcessFailure,
     ScriptRefused,
+    TooLarge,
 )
+
+from .downloads import size_text
+from .ui import language
 
 API_PREFIX = "/api/"
 log = logging.getLogger("doeflow.web")
 
 # The HTTP status of each engine error; any other engine error means the process could not do this step.
 STATUS_OF_ERROR: tuple[tuple[type[EngineError], int], ...] = (
+    (TooLarge, 413),  # before InvalidData, of which it is a kind
     (InvalidData, 400),
     (PermissionDenied, 403),
     (NotFound, 404),
@@ -81,6 +86,9 @@ def _page_text(error: EngineError) -> tuple[str, str]:
         return _("Not allowed"), _("Your roles do not allow this: %(why)s", why=str(error))
     if isinstance(error, Conflict):
         return _("Already done"), _("Somebody acted first: %(why)s", why=str(error))
+    if isinstance(error, TooLarge):
+        limit = size_text(error.limit, language())
+        return _("Too large"), _("The file is larger than %(limit)s: nothing was saved.", limit=limit)
     if isinstance(error, InvalidData):
         return _("Not valid"), str(error)
     if isinstance(error, ProcessFailure):

@@ -24,12 +24,19 @@ def added_row(form: MultiDict) -> str | None:
     return form.get("_add") or None
 
 
-def parse_submission(schema: Mapping, form: MultiDict) -> dict:
+def parse_submission(schema: Mapping, form: MultiDict, files: Mapping[str, list] | None = None) -> dict:
     """The task data of a browser's submission: numbers converted (anything else kept as typed, for
     field_errors to refuse), booleans, enum lists, groups re-indexed without blank or removed lines,
-    empty fields left out. Read-only, unknown and control fields are ignored."""
+    empty fields left out. Read-only, unknown and control fields are ignored. A file field
+    (`x-widget: file`, top level) holds the ids of the documents kept, then the files chosen
+    (`files`: field name -> uploads), which the engine stores."""
     removed = set(form.getlist("_remove"))
-    return _object(schema, "", form, removed)
+    data = _object(schema, "", form, removed)
+    for name, spec in ordered(schema):
+        chosen = list((files or {}).get(name) or [])
+        if control_kind(spec) == "file" and chosen and not spec.get("x-readonly"):
+            data[name] = [*(data.get(name) or []), *chosen]
+    return data
 
 
 def _object(schema: Mapping, prefix: str, form: MultiDict, removed: set[str]) -> dict:
@@ -47,6 +54,9 @@ def _value(spec: Mapping, path: str, form: MultiDict, removed: set[str]) -> Any:
     kind = control_kind(spec)
     if kind == "object":
         return _object(spec, path, form, removed) or None
+    if kind == "file":  # the documents already attached that stay ticked
+        kept = [raw.strip() for raw in form.getlist(path)]
+        return [int(raw) for raw in kept if raw.isdigit() and len(raw) < 10] or None
     if kind == "choices":
         items = spec.get("items") or {}
         chosen = [_scalar(items, raw) for raw in form.getlist(path)]

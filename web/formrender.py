@@ -55,6 +55,7 @@ class _Page:
     language: str
     errors: Mapping[str, str]
     extra_rows: Mapping[str, int]
+    files: Mapping[int, tuple[str, str]] = field(default_factory=dict)  # attachment id -> (name, href)
     shown: set[str] = field(default_factory=set)
     summary: list[Markup] = field(default_factory=list)
     help_ids: dict[str, str] = field(default_factory=dict)
@@ -79,11 +80,13 @@ def render_form(
     errors: Mapping[str, str] | None,
     language: str,
     extra_rows: Mapping[str, int] | None = None,
+    files: Mapping[int, tuple[str, str]] | None = None,
 ) -> Markup:
     """The HTML of every field of `schema` (no <form>, no buttons but "Add a line"), pre-filled from
     `values`, with the messages of `errors` (field_errors' dict) and an error summary on top.
-    `extra_rows` maps a group's path to how many more blank lines to show (see added_row)."""
-    page = _Page(language, errors or {}, extra_rows or {})
+    `extra_rows` maps a group's path to how many more blank lines to show (see added_row); `files`
+    names the case's documents (id -> name and download link) that a file field shows."""
+    page = _Page(language, errors or {}, extra_rows or {}, files or {})
     fields = _fields(page, schema, "", values if isinstance(values, Mapping) else {}, True, [])
     problems = [tag("li", {}, page.errors[""])] if page.errors.get("") else []
     for path, message in page.errors.items():
@@ -122,7 +125,7 @@ def _fields(page: _Page, schema: Mapping, prefix: str, values: Mapping, top: boo
         value = values.get(name)
         if spec.get("x-readonly"):
             label = title(spec, page.language, name)
-            readonly.append(tag("dt", {}, label) + tag("dd", {}, shown(spec, value, page.language)))
+            readonly.append(tag("dt", {}, label) + tag("dd", {}, shown(spec, value, page.language, page.files)))
             continue
         if readonly:
             out.append(tag("dl", {"class": "readonly"}, Markup("").join(readonly)))
@@ -146,7 +149,7 @@ class _Chrome:
 def _field(page: _Page, spec: Mapping, path: str, value: Any, required: bool, top: bool, trail: list[str]) -> Markup:
     language, kind = page.language, control_kind(spec)
     label = title(spec, language, path.rsplit(".", 1)[-1])
-    message = page.error(path, [*trail, label], kind == "choices")
+    message = page.error(path, [*trail, label], kind in ("choices", "file"))
     help_text, help_id = description(spec, language), f"help-{_dashed(path)}"
     # A group's help texts show on its first line only; the other lines point to them.
     first = page.help_ids.setdefault(ROW_INDEX.sub(".N", path), help_id)
@@ -179,6 +182,8 @@ def _field(page: _Page, spec: Mapping, path: str, value: Any, required: bool, to
         return _fieldset(page, spec, kind, path, value, chrome, [*trail, label])
     if kind in ("radio", "choices"):
         return _choices(page, spec, kind, value, chrome)
+    if kind == "file":
+        return _file_field(page, spec, value, chrome)
     if kind == "checkbox":
         box = tag("input", {"type": "checkbox", **attrs, "value": "true", "checked": value is True})
         return tag("div", {"class": chrome.css}, box + tag("label", {"for": attrs["id"]}, marked) + notes)
@@ -218,6 +223,25 @@ def _choices(page: _Page, spec: Mapping, kind: str, value: Any, chrome: _Chrome)
         boxes.append(tag("div", {"class": "option"}, tag("input", attrs) + label))
     attrs = {"class": chrome.css, "aria-describedby": chrome.attrs["aria-describedby"]}
     return tag("fieldset", attrs, tag("legend", {}, chrome.label) + chrome.notes + Markup("").join(boxes))
+
+
+def _file_field(page: _Page, spec: Mapping, value: Any, chrome: _Chrome) -> Markup:
+    """The documents the field holds (ticked: kept; untick to take one out) and a file input for
+    more; the form is then posted as multipart/form-data."""
+    ids = [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+    kept = []
+    for i, attachment_id in enumerate(ids):
+        name, href = page.files.get(attachment_id, (f"#{attachment_id}", ""))
+        ident = f"{chrome.attrs['id']}--kept-{i}"
+        attrs = {"type": "checkbox", "id": ident, "name": chrome.attrs["name"], "value": attachment_id, "checked": True}
+        box = tag("input", attrs)
+        link = tag("a", {"href": href, "download": True}, name) if href else escape(name)
+        kept.append(tag("li", {}, box + " " + tag("label", {"for": ident}, link)))
+    attrs = {**chrome.attrs, "type": "file", "multiple": spec.get("maxItems") != 1}
+    attrs["required"] = chrome.attrs["required"] and not ids
+    listed = tag("ul", {"class": "kept"}, Markup("").join(kept)) if kept else Markup("")
+    label = tag("label", {"for": chrome.attrs["id"]}, chrome.label)
+    return tag("div", {"class": chrome.css + " field-file"}, label + chrome.notes + listed + tag("input", attrs))
 
 
 def _control(page: _Page, spec: Mapping, kind: str, common: dict, value: Any) -> Markup:

@@ -66,9 +66,11 @@ def json_type(spec: Mapping) -> str:
 
 
 def control_kind(spec: Mapping) -> str:
-    """Which control shows the field: group, list, choices, object, radio, select, checkbox, number,
-    date, email, textarea or text."""
+    """Which control shows the field: file, group, list, choices, object, radio, select, checkbox,
+    number, date, email, textarea or text."""
     kind, widget = json_type(spec), spec.get("x-widget")
+    if widget == "file":  # documents attached to the case; the value is their attachment ids
+        return "file"
     if kind == "array":
         items = spec.get("items") or {}
         if json_type(items) == "object":

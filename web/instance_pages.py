@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from engine.work import instances, pages
 
 from . import answers, case_view
+from .downloads import file_links
 from .ui import language, uow
 
 bp = Blueprint("instances", __name__)
@@ -49,7 +50,7 @@ def show(instance_id: int):
         "instance.html",
         instance=page.instance,
         summary=answers.summary_rows(page.instance.summary, lang),
-        timeline=case_view.timeline(page.instance, page.forms, page.start_form, lang),
+        timeline=case_view.timeline(page.instance, page.forms, page.start_form, lang, file_links(page.attachments)),
         held_since=case_view.held_since,
         attachments=page.attachments,
         may_cancel=page.may_cancel,

@@ -9,36 +9,18 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-TIME = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (`Z`)."}
-OPTIONAL_TIME = {**TIME, "type": ["string", "null"]}
-JSON_SCHEMA = {
-    "type": ["object", "null"],
-    "description": "A JSON Schema (draft 2020-12) with doeflow's UI hints (forms/README.md); null without a form.",
-}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(kind: str, description: str | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": [kind, "null"]}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _object(properties: dict[str, Any], *, optional: tuple[str, ...] = (), description: str = "") -> dict[str, Any]:
-    schema = {
-        "type": "object",
-        "required": [name for name in properties if name not in optional],
-        "properties": properties,
-        "additionalProperties": False,
-    }
-    if description:
-        schema["description"] = description
-    return schema
-
+from . import openapi_attachments
+from .openapi_parts import (
+    JSON_SCHEMA,
+    OPTIONAL_TIME,
+    TIME,
+    _list_of,
+    _nullable,
+    _object,
+    _operation,
+    _parameter,
+    _ref,
+)
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -166,58 +148,9 @@ RESPONSES["Unauthorized"] = {
     "content": {"application/json": {"schema": _ref("Error")}},
 }
 
-ERRORS = {
-    "400": "BadRequest",
-    "401": "Unauthorized",
-    "403": "Forbidden",
-    "404": "NotFound",
-    "409": "Conflict",
-    "422": "ProcessFailure",
-}
-
-
-def _parameter(name: str, kind: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": description}
-
-
 PROCESS_ID = _parameter("process_id", "string", "The BPMN process id.")
 INSTANCE_ID = _parameter("instance_id", "integer", "The instance's id.")
 TASK_ID = _parameter("task_id", "string", "The task's id.")
-
-
-def _operation(
-    operation_id: str,
-    summary: str,
-    ok: tuple[str, str, dict[str, Any]],
-    errors: tuple[str, ...],
-    *,
-    body: str | None = None,
-    body_required: bool = False,
-    headers: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    status, description, schema = ok
-    success: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": schema}}}
-    if headers:
-        success["headers"] = headers
-    operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": summary,
-        "responses": {
-            status: success,
-            **{code: {"$ref": f"#/components/responses/{ERRORS[code]}"} for code in ("401", *errors)},
-            "default": {"$ref": "#/components/responses/Error"},
-        },
-    }
-    if body:
-        operation["requestBody"] = {
-            "required": body_required,
-            "content": {"application/json": {"schema": _ref(body)}},
-        }
-    return operation
-
-
-def _list_of(key: str, item: str) -> dict[str, Any]:
-    return _object({key: {"type": "array", "items": _ref(item)}})
 
 
 PATHS: dict[str, Any] = {
@@ -322,6 +255,10 @@ PATHS: dict[str, Any] = {
         ),
     },
 }
+
+SCHEMAS |= openapi_attachments.SCHEMAS
+RESPONSES |= openapi_attachments.RESPONSES
+PATHS |= openapi_attachments.PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -7,10 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine.work import pages
+from engine.work import attachments, pages
 from forms.validation import localize
 
-from . import answers, case_view, formparse, formrender, formschema
+from . import answers, case_view, downloads, formparse, formrender, formschema
 from .expired_forms import shown_again
 from .ui import language, uow
 
@@ -22,13 +22,16 @@ def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | Non
     if values is None:
         values = {**page.instance.data, **(page.task.draft or {})}
     errors = {path: localize(message, lang) for path, message in (errors or {}).items()}
-    form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows=extra_rows or {})
+    files = downloads.file_links(page.attachments)
+    form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows or {}, files)
     return render_template("task.html", form_html=form_html, errors=errors, **_context(page, lang)), status
 
 
 def _context(page: pages.TaskPage, lang: str) -> dict:
-    returned = page.returned
-    sent_back = returned and answers.display_answers(page.forms.get(returned.element_id) or {}, returned.data, lang)
+    returned, files = page.returned, downloads.file_links(page.attachments)
+    sent_back = returned and answers.display_answers(
+        page.forms.get(returned.element_id) or {}, returned.data, lang, files
+    )
     return dict(
         task=page.task,
         instance=page.instance,
@@ -38,7 +41,8 @@ def _context(page: pages.TaskPage, lang: str) -> dict:
         attachments=page.attachments,
         may_cancel=page.may_cancel,
         summary=answers.summary_rows(page.instance.summary, lang),
-        answers=case_view.earlier_answers(page.instance, page.forms, page.start_form, lang),
+        answers=case_view.earlier_answers(page.instance, page.forms, page.start_form, lang, files),
+        posts_files=bool(attachments.file_fields(page.task.form)),
         asks=formschema.description(page.task.form or {}, lang),
         returned=returned,
         returned_answers=sent_back,
@@ -50,8 +54,9 @@ def _refused(done: pages.Submission):
     with why and the entries that were not saved."""
     page, lang = done.refused, language()
     why = _("Nothing was saved: %(why)s.", why=done.conflict or done.denied)
-    kept = answers.display_answers(page.task.form or {}, done.values, lang)
-    form_html = formrender.render_form(page.task.form or {}, done.values, {}, lang)
+    files = downloads.file_links(page.attachments)
+    kept = answers.display_answers(page.task.form or {}, done.values, lang, files)
+    form_html = formrender.render_form(page.task.form or {}, done.values, {}, lang, files=files)
     context = _context(page, lang) | {"refusal": why, "kept": kept if not page.may_act else None}
     return render_template("task.html", form_html=form_html, errors={}, **context), 409 if done.conflict else 403
 
@@ -70,8 +75,11 @@ def submit(task_id: str):
         page = pages.task_page(uow(write=False), current_user.id, task_id)
         return _render(page, formparse.parse_submission(page.task.form or {}, request.form), extra_rows={added: 1})
     draft = request.form.get("_action") == "draft"
-    read = lambda schema: formparse.parse_submission(schema, request.form)  # noqa: E731
-    done = pages.submit_task(uow(), current_user.id, task_id, read, draft=draft)
+    chosen = downloads.form_uploads()
+    read = lambda schema: formparse.parse_submission(schema, request.form, chosen)  # noqa: E731
+    done = pages.submit_task(uow(), current_user.id, task_id, read, draft=draft, max_bytes=downloads.attachment_limit())
+    if done.refused is not None and chosen:
+        flash(_("The files you chose were not saved with the refused form: choose them again."), "error")
     if done.conflict is not None or done.denied is not None:
         return _refused(done)
     if done.refused is not None:

@@ -4,10 +4,11 @@ headquarters), checked against ONE declarative table of permissions below.
 
 The case: a Haiti MEFM request waiting for the regional review (a task in the lane "Emergency
 Focal Point"). Each test item is one person acting on a fresh database; refused actions must change
-nothing, so the cells of one person run in sequence: 27 people x 21 cells = 567 cells per database."""
+nothing, so the cells of one person run in sequence: 27 people x every cell below, per database."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pytest
@@ -18,8 +19,9 @@ from engine.org import demo as demo_org
 from engine.org import offices as org
 from engine.org import users
 from engine.org.users import hash_password
-from engine.store.models import AuditEvent, HumanTask, ProcessInstance, StartDraft, User
-from engine.work import instances, tasks
+from engine.store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, StartDraft, User
+from engine.work import attachments, instances, tasks
+from engine.work.uploads import Upload
 from tests.processes.conftest import WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
 from tests.web.test_pages import PASSWORD, Client
@@ -28,6 +30,7 @@ CASE_OFFICE = "HTI"
 MEFM = HAITI_HURRICANE["mefm"]
 REVIEW = {"regional_recommendation": "recommend", "regional_comments": "Recommended for headquarters."}
 FORMS_DIR = str(WORKFLOWS.parents[1] / "forms")
+DOCUMENT = b"%PDF-1.7\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ API_CELLS = [
     ("api POST claim", lambda p: hidden_or(p, acts_on_review(p), 200)),
     ("api POST release", lambda p: hidden_or(p, acts_on_review(p), 200)),
     ("api POST complete", lambda p: hidden_or(p, acts_on_review(p), 200)),
+    ("api GET attachments", lambda p: hidden_or(p, True, 200)),  # whoever sees the case sees its documents
+    ("api POST attachment", lambda p: hidden_or(p, True, 201)),  # ... and may add one
+    ("api GET attachment", lambda p: hidden_or(p, True, 200)),
 ]
 PAGE_CELLS = [
     ("GET instance page", lambda p: hidden_or(p, True, 200)),
@@ -103,6 +109,8 @@ PAGE_CELLS = [
     ("POST release", lambda p: hidden_or(p, acts_on_review(p), 302)),
     ("POST reassign to the focal point", lambda p: hidden_or(p, supervises(p), 302)),
     ("POST complete", lambda p: hidden_or(p, acts_on_review(p), 302)),
+    ("POST attachment", lambda p: hidden_or(p, True, 302)),
+    ("GET attachment", lambda p: hidden_or(p, True, 200)),
 ]
 
 
@@ -122,6 +130,7 @@ def case(world):
         task = next(t for t in tasks.inbox(world.uow(), world.user(who)) if t.instance_id == instance.id)
         tasks.complete_task(world.uow(), world.user(who), task.id, data)
     [review] = [t for t in instances.get_instance(world.uow(), world.user(com), instance.id).tasks]
+    attachments.add_attachment(world.uow(), world.user(com), instance.id, Upload("budget.pdf", DOCUMENT))
     return instance.id, review.id
 
 
@@ -173,6 +182,13 @@ def test_api_permissions(app, world, case, person):
             return client.post(f"{api}/tasks/{task_id}/release", headers=auth).status_code
         if name == "api POST complete":
             return client.post(f"{api}/tasks/{task_id}/complete", headers=auth, json={"data": REVIEW}).status_code
+        if name == "api GET attachments":
+            return client.get(f"{api}/instances/{instance_id}/attachments", headers=auth).status_code
+        if name == "api POST attachment":
+            upload = {"file": (io.BytesIO(DOCUMENT), "letter.pdf")}
+            return client.post(f"{api}/instances/{instance_id}/attachments", headers=auth, data=upload).status_code
+        if name == "api GET attachment":
+            return client.get(f"{api}/attachments/{first_attachment(world, instance_id)}", headers=auth).status_code
         raise AssertionError(name)
 
     run_cells(world, instance_id, person, API_CELLS, status)
@@ -220,6 +236,12 @@ def test_page_permissions(app, world, case, person):
         if name == "POST complete":
             browser.get(f"/tasks/{task_id}")
             return browser.post(f"/tasks/{task_id}", {**REVIEW, "_action": "complete"}).status_code
+        if name == "POST attachment":
+            browser.get("/")
+            upload = {"file": (io.BytesIO(DOCUMENT), "letter.pdf")}
+            return browser.post(f"/instances/{instance_id}/attachments", upload).status_code
+        if name == "GET attachment":
+            return browser.get(f"/attachments/{first_attachment(world, instance_id)}").status_code
         raise AssertionError(name)
 
     run_cells(world, instance_id, person, PAGE_CELLS, status)
@@ -228,6 +250,11 @@ def test_page_permissions(app, world, case, person):
 def start_drafts(world) -> int:
     with world.db.unit_of_work(world.clock, write=False) as uow:
         return uow.session.scalar(select(func.count()).select_from(StartDraft))
+
+
+def first_attachment(world, instance_id: int) -> int:
+    with world.db.unit_of_work(world.clock, write=False) as uow:
+        return uow.session.scalar(select(func.min(Attachment.id)).where(Attachment.instance_id == instance_id))
 
 
 def flat(data: dict) -> dict:
@@ -274,6 +301,11 @@ ENDPOINT_CELLS = {
     "api.claim_task": "api POST claim",
     "api.release_task": "api POST release",
     "api.complete_task": "api POST complete",
+    "api.list_attachments": "api GET attachments",
+    "api.upload_attachment": "api POST attachment",
+    "api.download_attachment": "api GET attachment",
+    "attachments.upload": "POST attachment",
+    "attachments.download": "GET attachment",
 }
 
 

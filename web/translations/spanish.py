@@ -214,6 +214,16 @@ ES = {
     "No answers yet.": "Todavía no hay respuestas.",
     # (end of the case summary, read-only pages, timeline)
     # --- attachments (helper: attachments) ---
+    "The file is larger than %(limit)s: nothing was saved.": "El archivo supera %(limit)s: no se guardó nada.",
+    "Choose a file to attach.": "Elija un archivo para adjuntar.",
+    "“%(name)s” is attached to the case.": "«%(name)s» quedó adjunto al caso.",
+    "The files you chose were not saved with the refused form: choose them again.": (
+        "Los archivos elegidos no se guardaron con el formulario rechazado: elíjalos de nuevo."
+    ),
+    "Documents": "Documentos",
+    "No documents yet.": "Todavía no hay documentos.",
+    "Attach a document (at most %(limit)s)": "Adjuntar un documento (%(limit)s como máximo)",
+    "Attach": "Adjuntar",
     # (end of attachments)
     # --- comments and cancel (helper: comments-cancel) ---
     # (end of comments and cancel)

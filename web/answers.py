@@ -131,9 +131,17 @@ def as_text(spec: Mapping, value: Any, language: str) -> str:
     return shown(spec, value, language).striptags()
 
 
-def summary_rows(facts, language: str) -> list[tuple[str, Markup]]:
-    """The case summary as (label, value) pairs, in the reader's language."""
-    return [(title(fact.spec, language, fact.name), shown(fact.spec, fact.value, language)) for fact in facts]
+def summary_rows(facts, language: str) -> list[tuple[str, Markup, bool]]:
+    """The case summary as (label, value, wide) in the reader's language; `wide`: a table of lines
+    or a long text, which takes the summary's whole width."""
+    return [
+        (
+            title(fact.spec, language, fact.name),
+            shown(fact.spec, fact.value, language),
+            control_kind(fact.spec) in ("group", "object") or fact.spec.get("x-widget") == "textarea",
+        )
+        for fact in facts
+    ]
 
 
 def summary_text(facts, language: str) -> list[dict[str, str]]:

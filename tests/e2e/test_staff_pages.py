@@ -106,7 +106,7 @@ def test_a_request_goes_from_the_country_office_to_the_regional_review_in_the_br
     timeline = page.locator("ol.timeline").inner_text()
     for step in ("Check the budget", "Sign and submit the request", "Review the request for the region"):
         assert step in timeline
-    assert "recommend" in timeline
+    assert "→ Recommend" in timeline  # the option's label, not its code
     assert "Check the fund balance and recommend" in page.locator("ul.now").inner_text()
     page.wait_for_selector(".diagram[data-ready=true]")
     assert page.locator("g.djs-element.active[data-element-id=prd_review]").count() == 1

@@ -27,11 +27,28 @@
         ids.forEach(function (id) { if (registry.get(id)) canvas.addMarker(id, css); });
       }
       mark(state.completed, "done"); mark(state.waiting, "waiting"); mark(state.active, "active");
-      canvas.zoom("fit-viewport", "auto");
       var current = state.active.concat(state.waiting).map(function (id) { return registry.get(id); }).filter(Boolean);
-      if (current.length && canvas.zoom() < 0.75) {
-        canvas.zoom(0.9);
-        canvas.scrollToElement(current[0]);
+      function fit() {
+        // The whole diagram, a little smaller than the box: clear of the bpmn.io logo in its corner.
+        canvas.zoom("fit-viewport", "auto");
+        var size = canvas.getSize(); // zoom around the middle of the box (container pixels)
+        canvas.zoom(canvas.zoom() * 0.88, { x: size.width / 2, y: size.height / 2 });
+      }
+      var actions = {
+        fit: fit,
+        "in": function () { canvas.zoom(canvas.zoom() * 1.25); },
+        out: function () { canvas.zoom(canvas.zoom() / 1.25); },
+        current: function () { if (current.length) { canvas.zoom(1); canvas.scrollToElement(current[0]); } }
+      };
+      fit();
+      var tools = box.parentNode.querySelector(".diagram-tools");
+      if (tools) {
+        tools.hidden = false;
+        tools.querySelector('[data-zoom="current"]').hidden = !current.length;
+        tools.addEventListener("click", function (event) {
+          var action = event.target.closest("[data-zoom]");
+          if (action) actions[action.getAttribute("data-zoom")]();
+        });
       }
       box.setAttribute("data-ready", "true");
     });

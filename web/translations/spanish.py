@@ -212,6 +212,11 @@ ES = {
     "the person who started the case": "la persona que inició el caso",
     "Your entries (not saved)": "Sus entradas (no guardadas)",
     "No answers yet.": "Todavía no hay respuestas.",
+    "Diagram zoom": "Zoom del diagrama",
+    "Whole diagram": "Diagrama completo",
+    "Zoom in": "Acercar",
+    "Zoom out": "Alejar",
+    "Current step": "Paso actual",
     # (end of the case summary, read-only pages, timeline)
     # --- attachments (helper: attachments) ---
     "The file is larger than %(limit)s: nothing was saved.": "El archivo supera %(limit)s: no se guardó nada.",

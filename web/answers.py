@@ -126,9 +126,15 @@ def as_text(spec: Mapping, value: Any, language: str) -> str:
         )
     if isinstance(value, list):
         return ", ".join(as_text(spec.get("items") or {}, item, language) for item in value)
-    if isinstance(value, str) and "enum" not in spec and spec.get("format") != "date":
-        return value
-    return shown(spec, value, language).striptags()
+    if "enum" in spec:
+        return enum_label(spec, value, language)
+    if isinstance(value, bool):
+        return words(language, "yes" if value else "no")
+    if isinstance(value, (int, float)):
+        return format_number(value, language)
+    if spec.get("format") == "date" and isinstance(value, str):
+        return format_date(value, language)
+    return str(value)
 
 
 def summary_rows(facts, language: str) -> list[tuple[str, Markup, bool]]:

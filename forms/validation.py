@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
+
+from . import rules
 
 # SpiffWorkflow's serializer decodes any dict with this key as one of its own objects.
 RESERVED_KEYS = frozenset({"typename"})
@@ -21,24 +24,34 @@ def check_schema(schema: Any) -> str | None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         return f"not a valid JSON Schema: {error.message}"
-    return None
+    return "; ".join(rules.problems(schema)) or None
+
+
+def accepted(schema: dict | None, data: Any, context: Mapping | None = None) -> tuple[Any, dict[str, str]]:
+    """What a submission stores and what is wrong with it, the one check of every path in (a task,
+    a start form, a dry run): the read-only fields dropped, the computed totals set by the server,
+    then the schema and the cross-field rules checked, with `context` the case's data the form is
+    shown with (the amount approved earlier)."""
+    data = rules.with_totals(schema, editable(schema, data), context)
+    return data, field_errors(schema, data, context)
 
 
 def editable(schema: dict | None, data: Any) -> Any:
-    """The submitted data without the fields the form shows read-only (`x-readonly`): those come
-    from the process, and a submission must not change them."""
+    """The submitted data without the fields the form shows read-only (`x-readonly`) or computes
+    (`x-computed`): those come from the process or the server, and a submission must not set them."""
     if not isinstance(schema, dict) or not isinstance(data, dict):
         return data
     readonly = {
         name
         for name, spec in (schema.get("properties") or {}).items()
-        if isinstance(spec, dict) and spec.get("x-readonly")
+        if isinstance(spec, dict) and (spec.get("x-readonly") or spec.get("x-computed"))
     }
     return {name: value for name, value in data.items() if name not in readonly}
 
 
-def field_errors(schema: dict | None, data: Any) -> dict[str, str]:
-    """Map of field path (`budget.0.amount`, or `` for the whole form) to a message; empty if valid."""
+def field_errors(schema: dict | None, data: Any, context: Mapping | None = None) -> dict[str, str]:
+    """Map of field path (`budget.0.amount`, or `` for the whole form) to a message; empty if valid.
+    The form's cross-field rules (`x-rules`) read a value not typed on the form from `context`."""
     if not isinstance(data, dict):
         return {"": "the submitted data must be an object of fields"}
     errors = _reserved_keys(data, "", 0)
@@ -48,6 +61,8 @@ def field_errors(schema: dict | None, data: Any) -> dict[str, str]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = _path(error)
         errors.setdefault(path, _message(error))
+    for path, message in rules.rule_errors(schema, data, context, invalid=set(errors)).items():
+        errors.setdefault(path, message)
     return errors
 
 
@@ -141,10 +156,14 @@ _SPANISH = [
 ]
 
 
-def localize(message: str, language: str) -> str:
-    """A validation message in `language` ("en" or "es"); unknown messages stay as they are."""
+def localize(message: str, language: str, schema: Mapping | None = None) -> str:
+    """A validation message in `language` ("en" or "es"); unknown messages stay as they are. The
+    messages of the form's own rules are found in `schema`."""
     if language != "es":
         return message
+    ruled = rules.spanish(message, schema)
+    if ruled is not None:
+        return ruled
     for pattern, replacement in _SPANISH:
         if re.fullmatch(pattern, message):
             return re.sub(pattern, replacement, message)

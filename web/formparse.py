@@ -42,7 +42,7 @@ def parse_submission(schema: Mapping, form: MultiDict, files: Mapping[str, list]
 def _object(schema: Mapping, prefix: str, form: MultiDict, removed: set[str]) -> dict:
     data = {}
     for name, spec in ordered(schema):
-        if spec.get("x-readonly") or name in CONTROL_KEYS:
+        if spec.get("x-readonly") or spec.get("x-computed") or name in CONTROL_KEYS:
             continue
         value = _value(spec, join_path(prefix, name), form, removed)
         if value is not None:

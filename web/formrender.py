@@ -15,6 +15,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from forms.rules import with_totals
+
 from .answers import shown
 from .formparse import CONTROL_KEYS
 from .formschema import (
@@ -81,13 +83,16 @@ def render_form(
     language: str,
     extra_rows: Mapping[str, int] | None = None,
     files: Mapping[int, tuple[str, str]] | None = None,
+    context: Mapping | None = None,
 ) -> Markup:
     """The HTML of every field of `schema` (no <form>, no buttons but "Add a line"), pre-filled from
     `values`, with the messages of `errors` (field_errors' dict) and an error summary on top.
     `extra_rows` maps a group's path to how many more blank lines to show (see added_row); `files`
-    names the case's documents (id -> name and download link) that a file field shows."""
+    names the case's documents (id -> name and download link) that a file field shows; the
+    computed totals are summed from `values`, else from the case's data `context`."""
     page = _Page(language, errors or {}, extra_rows or {}, files or {})
-    fields = _fields(page, schema, "", values if isinstance(values, Mapping) else {}, True, [])
+    values = with_totals(schema, dict(values) if isinstance(values, Mapping) else {}, context)
+    fields = _fields(page, schema, "", values, True, [])
     problems = [tag("li", {}, page.errors[""])] if page.errors.get("") else []
     for path, message in page.errors.items():
         if path and path not in page.shown:
@@ -130,6 +135,9 @@ def _fields(page: _Page, schema: Mapping, prefix: str, values: Mapping, top: boo
         if readonly:
             out.append(tag("dl", {"class": "readonly"}, Markup("").join(readonly)))
             readonly = []
+        if spec.get("x-computed"):
+            out.append(_computed(page, schema, join_path(prefix, name), spec, value))
+            continue
         out.append(_field(page, spec, join_path(prefix, name), value, name in required, top, trail))
     if readonly:
         out.append(tag("dl", {"class": "readonly"}, Markup("").join(readonly)))
@@ -189,6 +197,24 @@ def _field(page: _Page, spec: Mapping, path: str, value: Any, required: bool, to
         return tag("div", {"class": chrome.css}, box + tag("label", {"for": attrs["id"]}, marked) + notes)
     label_tag = tag("label", {"for": attrs["id"]}, marked)
     return tag("div", {"class": chrome.css}, label_tag + notes + _control(page, spec, kind, attrs, value))
+
+
+def _computed(page: _Page, schema: Mapping, path: str, spec: Mapping, value: Any) -> Markup:
+    """A total the server computes (`x-computed`): shown, not typed. While its lines are typed on
+    the same form, static/totals.js keeps it up to date; without JavaScript the next page does."""
+    label, help_text = title(spec, page.language, path), description(spec, page.language)
+    message = page.error(path, [label])
+    lines = spec["x-computed"]["sum"]
+    source = (schema.get("properties") or {}).get(lines.split("[]")[0]) or {}
+    live = "[]." in lines and not source.get("x-readonly") and not source.get("x-computed")
+    notes = tag("p", {"class": "help", "id": f"help-{_dashed(path)}"}, help_text) if help_text else Markup("")
+    if message is not None:
+        notes += tag("p", {"class": "error", "id": f"error-{_dashed(path)}"}, message)
+    attrs = {"id": _id(path), "aria-live": "polite", "data-sum": lines if live else None}
+    attrs["data-separator"] = "\u00a0" if page.language == "es" else ","
+    css = "field computed field-error" if message is not None else "field computed"
+    output = tag("output", attrs, shown(spec, value, page.language))
+    return tag("div", {"class": css}, tag("label", {"for": _id(path)}, label) + notes + output)
 
 
 def _fieldset(

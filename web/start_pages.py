@@ -26,7 +26,7 @@ def index():
 
 def _form_page(process, values, errors, office, extra_rows=None, status=200, saved_at=None):
     lang = language()
-    errors = {path: localize(message, lang) for path, message in errors.items()}
+    errors = {path: localize(message, lang, process.form) for path, message in errors.items()}
     form_html = formrender.render_form(process.form or {}, values, errors, lang, extra_rows=extra_rows or {})
     shown = dict(process=process, form_html=form_html, errors=errors, office=office, saved_at=saved_at)
     return render_template("start_form.html", **shown), status

@@ -21,9 +21,10 @@ def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | Non
     lang = language()
     if values is None:
         values = {**page.instance.data, **(page.task.draft or {})}
-    errors = {path: localize(message, lang) for path, message in (errors or {}).items()}
+    form = page.task.form or {}
+    errors = {path: localize(message, lang, form) for path, message in (errors or {}).items()}
     files = downloads.file_links(page.attachments)
-    form_html = formrender.render_form(page.task.form or {}, values, errors, lang, extra_rows or {}, files)
+    form_html = formrender.render_form(form, values, errors, lang, extra_rows or {}, files, page.instance.data)
     return render_template("task.html", form_html=form_html, errors=errors, **_context(page, lang)), status
 
 

@@ -7,7 +7,6 @@ does ({name: text}: .bpmn, .dmn and forms/<key>.json), so publishing it is publi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,11 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from forms.validation import check_schema
-
 from ..bpmn.loading import load_definitions
 from ..bpmn.xml import parse_xml
 from ..definitions import versions as definitions
+from ..definitions.form_checks import form_problems
 from ..errors import Conflict, InvalidData, InvalidDiagram, NotFound, PermissionDenied, Problem
 from ..org import offices as org
 from ..store.models import ProcessDraft, ProcessVersion, User
@@ -119,13 +117,7 @@ def validate(files: dict[str, str], known_roles) -> Validation:
             result.problems.append(Problem(name, None, None, f"the file is larger than {MAX_FILE_BYTES} bytes"))
     if not result.problems:
         result.problems += load_definitions(diagrams, known_roles=known_roles).problems
-    for key, text in definitions.form_texts(files).items():
-        try:
-            why = check_schema(json.loads(text))
-        except ValueError as error:
-            why = f"not JSON: {error}"
-        if why:
-            result.problems.append(Problem(definitions.form_file(key), None, None, why))
+    result.problems += form_problems(files)
     return result
 
 

@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from forms.validation import editable, field_errors
+from forms.validation import accepted
 
 from ..bpmn import execution
 from ..bpmn import timers as timer_events
@@ -183,7 +183,8 @@ class _Run:
         start = none_start_event(self.workflow.spec)
         key = form_key(start) if start is not None else None
         data = dict(start_data) if start_data is not None else self._default_answer(key)
-        if not self._valid(getattr(start, "bpmn_id", None), key, data):
+        data, errors = accepted(self._form(key), data)
+        if not self._valid(getattr(start, "bpmn_id", None), key, errors):
             return
         self.workflow.task_tree.set_data(**data, office=self.office)
         self._act(lambda: execution.advance(self.workflow, self.now), returned=False)
@@ -220,8 +221,8 @@ class _Run:
             key = form_key(task.task_spec)
             queued = self.answers.get(element)
             data = dict(queued.pop(0)) if queued else self._default_answer(key)
-            data = editable(self._form(key), data)
-            if not self._valid(element, key, data):
+            data, errors = accepted(self._form(key), data, task.data)
+            if not self._valid(element, key, errors):
                 raise _Stop
             record = self.tasks[str(task.id)]
             record.update(state="completed", closed_at=self.now, data=data)
@@ -363,8 +364,7 @@ class _Run:
         path = FORMS_DIR / f"{key}.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
-    def _valid(self, element: str | None, key: str | None, data: dict) -> bool:
-        errors = field_errors(self._form(key), data)
+    def _valid(self, element: str | None, key: str | None, errors: dict[str, str]) -> bool:
         if errors:
             listed = "; ".join(f"{name or 'form'}: {message}" for name, message in errors.items())
             self._problem(element, f"the answer does not fit the form {key}: {listed}", errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from forms.rules import fit
 from forms.validation import field_errors
 
 
@@ -21,7 +22,7 @@ def minimal_answer(schema: dict, now: datetime) -> dict:
             break
         for name in missing:
             answer[name] = _minimal(properties[name], now)
-    return answer
+    return fit(schema, answer)
 
 
 def _minimal(schema: Any, now: datetime) -> Any:

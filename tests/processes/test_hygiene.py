@@ -13,6 +13,7 @@ from lxml import etree
 
 from engine.bpmn import loading
 from engine.org import offices as org
+from forms.validation import check_schema
 from tests.processes.conftest import FORMS, WORKFLOWS, form, properties
 
 NS = {
@@ -130,6 +131,7 @@ def test_every_form_and_field_is_labelled_and_described_in_english_and_spanish(k
     assert set(schema["x-order"]) == set(schema["properties"])
     assert set(schema.get("required", [])) <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+    assert check_schema(schema) is None  # its cross-field rules and totals name fields it has
     for path, prop in properties(schema):
         if path.endswith(".0"):
             continue  # array items are labelled by their array

@@ -15,6 +15,7 @@ import lxml.html
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from forms.rules import fit
 from forms.validation import editable, field_errors
 from web.answers import display_answers
 from web.formparse import added_row, parse_submission
@@ -175,9 +176,11 @@ def spec_at(schema: dict, parts: list[str]) -> dict:
 
 
 def valid_instance(schema: dict, full: bool) -> dict:
-    """sample(), then what the conditions (`allOf` if/then) ask for: more fields, other bounds."""
+    """sample(), then what the conditions (`allOf` if/then) and the rules (`x-rules`) ask for: more
+    fields, other bounds, lines that add up."""
     data = sample(schema, full)
     for _ in range(10):
+        data = fit(schema, data)  # the cross-field rules: lines that add up, amounts within limits
         errors = field_errors(schema, data)
         if not errors:
             break

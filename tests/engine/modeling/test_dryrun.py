@@ -132,6 +132,7 @@ def test_a_draft_with_a_36_hour_sla_escalates_at_36_hours(wait, escalated):
 def test_a_return_sends_a_returned_email_and_answers_are_used_in_order():
     returned = {"regional_recommendation": "return", "regional_comments": "Say who spends it."}
     answers = {**ANSWERS, "regional_review": [returned, MEFM["mefm_regional_review"]]}
+    answers["revise_request"] = MEFM["mefm_request_start"]  # the same amount: Finance allocates it
 
     result = run(answers=answers)
 

@@ -19,9 +19,12 @@ bp = Blueprint("tasks", __name__)
 
 def _render(page: pages.TaskPage, values: dict | None = None, errors: dict | None = None, extra_rows=None, status=200):
     lang = language()
+    form = page.task.form or {}
     if values is None:
         values = {**page.instance.data, **(page.task.draft or {})}
-    form = page.task.form or {}
+    else:  # a submission shown again: the read-only fields come from the case, as before it
+        shown = [name for name, spec in (form.get("properties") or {}).items() if spec.get("x-readonly")]
+        values = {**values, **{name: page.instance.data[name] for name in shown if name in page.instance.data}}
     errors = {path: localize(message, lang, form) for path, message in (errors or {}).items()}
     files = downloads.file_links(page.attachments)
     form_html = formrender.render_form(form, values, errors, lang, extra_rows or {}, files, page.instance.data)

@@ -139,3 +139,20 @@ def test_a_breach_carries_a_badge_sorts_first_and_counts_as_overdue(site, world)
     assert rows and rows[0] == "breached" and "breached</span>" in inbox
     overdue = text(browser.get("/?overdue=1"))
     assert "row-breached" in overdue
+
+
+def test_a_refused_form_still_shows_its_read_only_facts(site, world):
+    instance, review = at_regional_review(world)
+    tasks.complete_task(world.uow(), world.user(EFP), review.id, MEFM["mefm_regional_review"])
+    prd = next(t for t in instances.get_instance(world.uow(), world.user(COM), instance.id).tasks)
+    with world.uow() as uow:
+        uow.session.scalar(select(User).where(User.email == "prd@hq.demo")).password_hash = hash_password(PASSWORD)
+        uow.commit()
+    browser = signed_in(site, "prd@hq.demo")
+    browser.get(f"/tasks/{prd.id}")
+    response = browser.post(f"/tasks/{prd.id}", {"_action": "complete"})
+    assert response.status_code == 400
+    work = text(response)
+    work = work[work.index('class="task-form"') :]
+    work = work[: work.index("</form>")]
+    assert "500,000" in work  # the amount requested, read-only on the PRD's form

@@ -151,3 +151,19 @@ class AttachmentView:
             row.task_id,
             row.field,
         )
+
+
+@dataclass(frozen=True)
+class CommentView:
+    """A comment on a case: its "commented" audit event (the id is the event's)."""
+
+    id: int
+    instance_id: int
+    text: str
+    author_id: int | None
+    author_name: str | None
+    at: datetime
+
+    @classmethod
+    def of(cls, row: AuditEvent, author_name: str | None) -> "CommentView":
+        return cls(row.id, row.instance_id, (row.data or {}).get("text", ""), row.actor_id, author_name, row.at)

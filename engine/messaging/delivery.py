@@ -123,6 +123,8 @@ def _deliver_to_waiting(tx: Transaction, message: Message) -> bool:
             .where(ProcessInstance.id == subscription.instance_id)
             .with_for_update(of=ProcessInstance)
         )
+        if instance.status != "running":  # cancelled meanwhile: it takes no message
+            continue
         workflow = steps.load_workflow(instance, versions.load_version(instance.process_version))
         waiting = execution.find_task(workflow, subscription.task_id)
         if waiting is None or not waiting.has_state(TaskState.WAITING):

@@ -19,6 +19,7 @@ from ..store.models import Office, OutboxEmail, ProcessInstance, User
 from ..store.uow import Transaction
 
 KINDS = ("task_assigned", "reminder", "escalation", "returned")
+KINDS += ("commented", "cancelled")  # about the case as a whole (engine.notifications.case_emails)
 LANGUAGES = ("en", "es")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BASE_URL_MARK = "{base_url}"  # stored in bodies; replaced at send time by MailSettings.base_url
@@ -126,6 +127,7 @@ def _values(
         "due": format_due(context.get("due_at"), user),
         "comments": str(context.get("comments") or "").strip(),
         "by": str(context.get("by") or "").strip(),
+        "comment": str(context.get("comment") or "").strip(),
     }
 
 

@@ -17,17 +17,18 @@ def record(
     task: HumanTask | None = None,
     outcome: str | None = None,
     data: dict[str, Any] | None = None,
-) -> None:
-    tx.session.add(
-        AuditEvent(
-            instance_id=instance_id,
-            at=tx.now(),
-            actor_id=actor_id,
-            kind=kind,
-            task_id=task.id if task else None,
-            element_id=task.element_id if task else None,
-            title=task.title if task else None,
-            outcome=outcome,
-            data=data,
-        )
+) -> AuditEvent:
+    """Append one event (not flushed: its id comes with the next flush)."""
+    event = AuditEvent(
+        instance_id=instance_id,
+        at=tx.now(),
+        actor_id=actor_id,
+        kind=kind,
+        task_id=task.id if task else None,
+        element_id=task.element_id if task else None,
+        title=task.title if task else None,
+        outcome=outcome,
+        data=data,
     )
+    tx.session.add(event)
+    return event

@@ -93,6 +93,6 @@ def finish_step(
 def save(tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
     instance.state = serializer.dump(workflow)
     instance.updated_at = tx.now()
-    if workflow.is_completed() and instance.status != "completed":
+    if workflow.is_completed() and instance.status == "running":  # a cancelled workflow is completed too
         instance.status = "completed"
         instance.completed_at = tx.now()

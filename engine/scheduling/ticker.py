@@ -44,6 +44,8 @@ def fire_timer(database: Database, clock: clocks.Clock, timer_id: int, owner: st
         instance = session.scalar(
             select(ProcessInstance).where(ProcessInstance.id == row.instance_id).with_for_update(of=ProcessInstance)
         )
+        if instance.status != "running":  # a cancelled case: its timers are gone, nothing fires
+            return 0
         session.refresh(row)
         if row.state != "pending" or row.claimed_by != owner:
             return 0

@@ -303,6 +303,9 @@ def _require_open(tx: Transaction, task: HumanTask) -> None:
         who = _name(tx, task.completed_by_id) if task.completed_by_id else "the process"
         raise Conflict(f"the task was already completed by {who}")
     if task.state != "open":
+        instance = tx.session.get(ProcessInstance, task.instance_id)
+        if instance is not None and instance.status == "cancelled":
+            raise Conflict("the case was cancelled: its tasks are closed")
         raise Conflict("the task is no longer open (the process moved on)")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from . import openapi_attachments
+from . import openapi_attachments, openapi_case
 from .openapi_parts import (
     JSON_SCHEMA,
     OPTIONAL_TIME,
@@ -137,7 +137,8 @@ RESPONSES: dict[str, Any] = {
         "BadRequest": "The body is not JSON, or a field is invalid: `fields` says which and why. Nothing changed.",
         "Forbidden": "The caller may see this but not do it (outside their roles, or the task is someone else's).",
         "NotFound": "No such thing, or it belongs to an office the caller does not work for.",
-        "Conflict": "The task is no longer open, is claimed by someone else, or changed at the same time.",
+        "Conflict": "The task is no longer open (its case may have been cancelled), is claimed by someone else, "
+        "or changed at the same time; or the case has already ended.",
         "ProcessFailure": "The process could not run the step (a script or condition failed). Nothing changed.",
         "Error": "Any other error (405 wrong method, 500).",
     }.items()
@@ -259,6 +260,8 @@ PATHS: dict[str, Any] = {
 SCHEMAS |= openapi_attachments.SCHEMAS
 RESPONSES |= openapi_attachments.RESPONSES
 PATHS |= openapi_attachments.PATHS
+SCHEMAS |= openapi_case.SCHEMAS
+PATHS |= openapi_case.PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -73,6 +73,12 @@ def starts_mefm(p: Person) -> bool:
     return p.role == "Chief of Mission"
 
 
+def cancels(p: Person) -> bool:
+    """Who may cancel the case: its starter (the Chief of Mission of Haiti), a Chief of Mission of its
+    office, a Regional Director of its region, an Admin."""
+    return (p.role == "Chief of Mission" and p.where == "own") or supervises(p)
+
+
 def hidden_or(p: Person, allowed: bool, ok: int, refused: int = 403) -> int:
     return 404 if not sees(p) else (ok if allowed else refused)
 
@@ -95,6 +101,9 @@ API_CELLS = [
     ("api GET attachments", lambda p: hidden_or(p, True, 200)),  # whoever sees the case sees its documents
     ("api POST attachment", lambda p: hidden_or(p, True, 201)),  # ... and may add one
     ("api GET attachment", lambda p: hidden_or(p, True, 200)),
+    ("api GET comments", lambda p: hidden_or(p, True, 200)),  # whoever sees the case reads its comments
+    ("api POST comment", lambda p: hidden_or(p, True, 201)),  # ... and may add one
+    ("api POST cancel", lambda p: hidden_or(p, cancels(p), 200)),  # last: it closes the case
 ]
 PAGE_CELLS = [
     ("GET instance page", lambda p: hidden_or(p, True, 200)),
@@ -111,6 +120,8 @@ PAGE_CELLS = [
     ("POST complete", lambda p: hidden_or(p, acts_on_review(p), 302)),
     ("POST attachment", lambda p: hidden_or(p, True, 302)),
     ("GET attachment", lambda p: hidden_or(p, True, 200)),
+    ("POST comment", lambda p: hidden_or(p, True, 302)),
+    ("POST cancel", lambda p: hidden_or(p, cancels(p), 302)),  # last: it closes the case
 ]
 
 
@@ -189,6 +200,14 @@ def test_api_permissions(app, world, case, person):
             return client.post(f"{api}/instances/{instance_id}/attachments", headers=auth, data=upload).status_code
         if name == "api GET attachment":
             return client.get(f"{api}/attachments/{first_attachment(world, instance_id)}", headers=auth).status_code
+        if name == "api GET comments":
+            return client.get(f"{api}/instances/{instance_id}/comments", headers=auth).status_code
+        if name == "api POST comment":
+            body = {"text": "A question on the budget."}
+            return client.post(f"{api}/instances/{instance_id}/comments", headers=auth, json=body).status_code
+        if name == "api POST cancel":
+            body = {"reason": "Withdrawn."}
+            return client.post(f"{api}/instances/{instance_id}/cancel", headers=auth, json=body).status_code
         raise AssertionError(name)
 
     run_cells(world, instance_id, person, API_CELLS, status)
@@ -242,6 +261,13 @@ def test_page_permissions(app, world, case, person):
             return browser.post(f"/instances/{instance_id}/attachments", upload).status_code
         if name == "GET attachment":
             return browser.get(f"/attachments/{first_attachment(world, instance_id)}").status_code
+        if name == "POST comment":
+            browser.get("/")
+            return browser.post(f"/instances/{instance_id}/comments", {"text": "A question on the budget."}).status_code
+        if name == "POST cancel":
+            browser.get("/")
+            form = {"reason": "Withdrawn.", "confirm": "yes"}
+            return browser.post(f"/instances/{instance_id}/cancel", form).status_code
         raise AssertionError(name)
 
     run_cells(world, instance_id, person, PAGE_CELLS, status)
@@ -306,6 +332,11 @@ ENDPOINT_CELLS = {
     "api.download_attachment": "api GET attachment",
     "attachments.upload": "POST attachment",
     "attachments.download": "GET attachment",
+    "api.list_comments": "api GET comments",
+    "api.add_comment": "api POST comment",
+    "api.cancel_case": "api POST cancel",
+    "case.comment": "POST comment",
+    "case.cancel_case": "POST cancel",
 }
 
 

@@ -122,6 +122,10 @@ def run_everything(api) -> None:
     api.get(f"/instances/{instance['id']}/attachments", CHIEF_OF_MISSION_HTI)
     api.get(f"/attachments/{attached['id']}", CHIEF_OF_MISSION_HTI)
     api.get(f"/attachments/{attached['id']}", CHIEF_OF_MISSION_PAN)
+    api.post(f"/instances/{instance['id']}/comments", EMERGENCY_FOCAL_POINT, {"text": "Which exchange rate?"})
+    api.post(f"/instances/{instance['id']}/comments", CHIEF_OF_MISSION_HTI, {})
+    api.post(f"/instances/{instance['id']}/comments", CHIEF_OF_MISSION_PAN, {"text": "Hello?"})
+    api.get(f"/instances/{instance['id']}/comments", CHIEF_OF_MISSION_HTI)
 
     budget = api.inbox(RESOURCES_MANAGEMENT_HTI, instance["id"])[0]["id"]
     api.get("/tasks", "second.rm@hti.example")
@@ -143,6 +147,13 @@ def run_everything(api) -> None:
     api.complete(CHIEF_OF_MISSION_HTI, sign, MEFM["mefm_com_submission"])
     api.get(f"/tasks/{api.inbox(EMERGENCY_FOCAL_POINT, instance['id'])[0]['id']}", EMERGENCY_FOCAL_POINT)
     api.get(f"/instances/{instance['id']}", EMERGENCY_FOCAL_POINT)
+
+    withdrawn = api.start(CHIEF_OF_MISSION_HTI, "HTI", start).json["id"]
+    api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_HTI, {})
+    api.post(f"/instances/{withdrawn}/cancel", RESOURCES_MANAGEMENT_HTI, {"reason": "Not needed."})
+    api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_PAN, {"reason": "Not needed."})
+    api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_HTI, {"reason": "Not needed."})
+    api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_HTI, {"reason": "Not needed."})
 
     api.get("/tasks", headers={"Authorization": "Bearer dfw_wrong"})
     api.call("DELETE", f"/instances/{instance['id']}", CHIEF_OF_MISSION_HTI)

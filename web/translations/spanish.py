@@ -231,6 +231,27 @@ ES = {
     "Attach": "Adjuntar",
     # (end of attachments)
     # --- comments and cancel (helper: comments-cancel) ---
+    "Comment": "Comentario",
+    "A comment for the timeline; the people who hold the open tasks are emailed.": (
+        "Un comentario para el historial; quienes tienen las tareas abiertas lo reciben por correo."
+    ),
+    "Add the comment": "Añadir el comentario",
+    "Write a comment first.": "Escriba primero un comentario.",
+    "Your comment is on the case's timeline.": "Su comentario está en el historial del caso.",
+    "Cancel this case": "Cancelar este caso",
+    "Why is it cancelled? Whoever holds its tasks, started it or is its Chief of Mission is told.": (
+        "¿Por qué se cancela? Se avisa a quienes tienen sus tareas, a quien lo inició y a su Jefe de Misión."
+    ),
+    "I confirm: every open task closes and the case cannot be reopened.": (
+        "Confirmo: todas las tareas abiertas se cierran y el caso no podrá reabrirse."
+    ),
+    "Say why the case is cancelled.": "Indique por qué se cancela el caso.",
+    "Tick the box to confirm the cancellation.": "Marque la casilla para confirmar la cancelación.",
+    "Tick the box.": "Marque la casilla.",
+    "Cancelled": "Cancelado",
+    "The case is cancelled: its open tasks are closed and the people concerned are told.": (
+        "El caso está cancelado: sus tareas abiertas se cerraron y se avisó a las personas interesadas."
+    ),
     # (end of comments and cancel)
     # --- outcome emails (helper: outcome-emails) ---
     # (end of outcome emails)

@@ -126,6 +126,7 @@ def _values(
         "instance_link": instance_link,
         "due": format_due(context.get("due_at"), user),
         "comments": str(context.get("comments") or "").strip(),
+        "reason": str(context.get("reason") or "").strip(),  # why a case was cancelled
         "by": str(context.get("by") or "").strip(),
         "comment": str(context.get("comment") or "").strip(),
     }

@@ -415,7 +415,9 @@ def test_every_template_renders_every_value(kind, language):
             "instance_link",
             "due",
             "comments",
+            "reason",
             "by",
+            "comment",
         )
     }
     subject, body = notifications.render(kind, language, values)

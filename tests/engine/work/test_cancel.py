@@ -4,6 +4,7 @@ message subscriptions), what it records, and that nothing acts on the case after
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -136,6 +137,42 @@ def test_acting_on_a_task_of_a_cancelled_case_is_a_conflict_that_says_so(world, 
             attempt()
         assert refused.type is Conflict, name
     assert tasks.inbox(world.uow(), pd) == []
+
+
+def test_a_cancel_and_a_completion_at_the_same_time_one_wins_the_other_conflicts(world, funding_review):
+    instance = start(world)
+    tasks.complete_task(world.uow(), world.user(PD_HTI), only_task(world, PD_HTI, instance.id).id, DRAFT)
+    review = only_task(world, EFP, instance.id)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def act(name, action):
+        uow = world.uow()
+        barrier.wait()
+        try:
+            outcomes[name] = action(uow)
+        except Conflict as error:
+            outcomes[name] = error
+
+    actions = {
+        "cancel": lambda uow: cancel.cancel_instance(uow, world.user(PD_HTI), instance.id, WHY),
+        "reject": lambda uow: tasks.complete_task(uow, world.user(EFP), review.id, {"decision": "reject"}),
+    }
+    threads = [threading.Thread(target=act, args=item) for item in actions.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    lost = [name for name, outcome in outcomes.items() if isinstance(outcome, Conflict)]
+    assert len(outcomes) == 2 and len(lost) == 1, outcomes
+    after = instances.get_instance(world.uow(), world.user(PD_HTI), instance.id)
+    kinds = [e.kind for e in after.events]
+    if lost == ["reject"]:
+        assert after.status == "cancelled" and "the case was cancelled" in str(outcomes["reject"])
+        assert "completed_task" not in kinds[kinds.index("cancelled") :]
+    else:
+        assert after.status == "completed" and "cancelled" not in kinds
 
 
 def test_cancelling_removes_the_pending_timers_and_none_fires_later(world):

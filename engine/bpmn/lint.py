@@ -11,7 +11,9 @@ from typing import Callable, Collection, Iterable, Iterator
 
 from lxml import etree
 
+from .outcomes import read_mark
 from .vocabulary import (
+    ACTIVITIES,
     EVENT_DEFINITION_NAMES,
     FLOW_NODES,
     GATEWAYS,
@@ -31,6 +33,7 @@ from .vocabulary import (
     iso_timer_problem,
     local,
     spiff_form_key,
+    spiff_properties,
 )
 
 
@@ -309,6 +312,19 @@ def references_between_files(tree: etree._ElementTree, context: Context) -> Iter
             yield Finding(task, f"decision {decision!r} is not defined in any DMN file")
 
 
+def outcome_marks(tree: etree._ElementTree) -> Iterator[Finding]:
+    """The outcomes a diagram marks are emailed to the people of the case: a misspelt one would
+    silently tell nobody."""
+    for element in tree.xpath("//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS):
+        if local(element) not in FLOW_NODES:
+            continue
+        properties = spiff_properties(element)
+        for problem in read_mark(properties)[1]:
+            yield Finding(element, problem)
+        if properties.get("outcomeField") and local(element) not in ACTIVITIES:
+            yield Finding(element, f"outcomeField needs a task, not a {human(local(element))}")
+
+
 def warnings(tree: etree._ElementTree) -> Iterator[Finding]:
     for tag in ("userTask", "manualTask"):
         for task in bpmn(tree, tag):
@@ -337,6 +353,7 @@ def bpmn_findings(tree: etree._ElementTree, context: Context) -> Iterable[Findin
         expressions(tree),
         lanes(tree, context.known_roles),
         references_between_files(tree, context),
+        outcome_marks(tree),
         warnings(tree),
     )
     return [finding for rule in rules for finding in rule]

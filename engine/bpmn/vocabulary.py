@@ -58,6 +58,12 @@ _TIMER_EXAMPLES = {
 # Timer text made only of these characters is literal ISO 8601; anything else (quotes, calls) is Python.
 _TIMER_WORD = re.compile(r"[A-Za-z0-9_:+\-.,/]+")
 OMG_NAMESPACE = re.compile(r"https?://www\.omg\.org/spec/")
+# The outcomes of a case a diagram may mark (engine/bpmn/outcomes.py reads the marks): the starter
+# and the office's Chief of Mission are emailed when one is reached.
+OUTCOMES = ("approved", "approved_reduced", "rejected", "endorsed", "not_endorsed", "returned")
+# The properties of a mark: a fixed `outcome` (reached when the element is), or `outcomeField` with
+# `outcomes` (value: outcome, ...) read when the task completes; `reasonField` and `amountField`.
+OUTCOME_PROPERTIES = ("outcome", "outcomeField", "outcomes", "reasonField", "amountField")
 _DURATION = re.compile(r"P[0-9YMWDTHS.,]+", re.IGNORECASE)
 
 
@@ -128,6 +134,12 @@ def spiff_form_key(element: etree._Element) -> str | None:
         namespaces=NS,
     )
     return next((v.strip() for v in values if v.strip()), None)
+
+
+def spiff_properties(element: etree._Element) -> dict[str, str]:
+    """The element's spiffworkflow:property name/value pairs (as SpiffWorkflow's parser reads them)."""
+    found = element.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    return {p.get("name"): p.get("value") or "" for p in found if p.get("name")}
 
 
 def decision_ref(element: etree._Element) -> str | None:

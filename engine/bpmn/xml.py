@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from lxml import etree
 
@@ -37,3 +38,13 @@ def parse_xml(content: bytes, filename: str) -> etree._ElementTree:
 
 def _doctype_problem(filename: str, line: int) -> Problem:
     return Problem(filename, line, "DOCTYPE", "DOCTYPE/entity declarations are not allowed")
+
+
+def element_types(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Each element id of the files and its BPMN type ("userTask", "exclusiveGateway"...)."""
+    types = {}
+    for name, content in files.items():
+        for element in parse_xml(content, name).iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                types[element.get("id")] = element.tag.rsplit("}", 1)[-1]
+    return types

@@ -26,13 +26,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms.validation import accepted
 
-from ..bpmn import execution
+from ..bpmn import execution, outcomes
 from ..bpmn import timers as timer_events
 from ..bpmn.events import none_start_event
 from ..bpmn.loading import load_definitions
 from ..bpmn.messages import thrown
 from ..bpmn.parser import form_key
-from ..bpmn.xml import parse_xml
+from ..bpmn.xml import element_types
 from ..clock import FixedClock, using
 from ..errors import InvalidDiagram, ProcessFailure
 from ..notifications import policy
@@ -77,7 +77,7 @@ class FiredTimer:
 
 @dataclass(frozen=True)
 class Email:
-    kind: str  # "task_assigned", "returned", "reminder", "escalation"
+    kind: str  # "task_assigned", "returned", "reminder", "escalation", "outcome_approved"...
     to_roles: tuple[tuple[str, str | None], ...]  # (role, office); ("starter", office) for a task in no lane
     task: str  # the element id of the task it is about
     at: datetime
@@ -147,18 +147,9 @@ def dry_run(
     return run.result()
 
 
-def _element_types(files: Mapping[str, bytes]) -> dict[str, str]:
-    types = {}
-    for name, content in files.items():
-        for element in parse_xml(content, name).iter():
-            if isinstance(element.tag, str) and element.get("id"):
-                types[element.get("id")] = element.tag.rsplit("}", 1)[-1]
-    return types
-
-
 class _Run:
     def __init__(self, definitions, spec, subprocess_specs, forms, answers, office, max_steps, start_at):
-        self.types = _element_types(definitions.files)
+        self.types = element_types(definitions.files)
         self.workflow = execution.new_workflow(spec, subprocess_specs)
         self.forms = dict(forms) if forms is not None else None
         self.answers = {
@@ -260,6 +251,7 @@ class _Run:
 
     def _act(self, action, *, returned: bool) -> None:
         before = {tid: t for tid, t in self._open_by_id().items()}
+        self._states = outcomes.task_states(self.workflow)
         try:
             action()
         except ProcessFailure as failure:
@@ -272,15 +264,22 @@ class _Run:
             self._observe(before, returned)
 
     def _observe(self, before: dict[str, Task], returned: bool) -> None:
+        reached = outcomes.reached(self.workflow, lambda: self._states)
+        returned = returned or policy.returns(reached) is not None
         fired = self._record_path()
         for task in fired:
             self._timer_fired(task, before)
         for tid, task in before.items():
             if tid in self.tasks and self.tasks[tid]["state"] == "open" and not task.has_state(TaskState.READY):
                 self.tasks[tid].update(state="cancelled", closed_at=self.now)
-        for tid, task in self._open_by_id().items():
-            if tid not in self.tasks:
-                self._task_opened(tid, task, policy.opened_kind(returned))
+        opened = [(tid, task) for tid, task in self._open_by_id().items() if tid not in self.tasks]
+        for tid, task in opened:
+            self._task_opened(tid, task, policy.opened_kind(returned))
+        told = [self._audience(t) for _, t in opened] if returned else []
+        for outcome in reached:
+            decider = policy.decider_audience(CATALOGUE, self.workflow, outcome, self.office)
+            to = policy.outcome_audiences(CATALOGUE, self.office, decider=decider, told=told)
+            self.emails.append(Email(policy.outcome_kind(outcome.outcome), _roles(to), outcome.element_id, self.now))
         for name, payload in thrown(self.workflow):
             self.thrown.append(ThrownMessage(name, payload, self.now))
 

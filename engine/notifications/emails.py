@@ -14,17 +14,19 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..bpmn.vocabulary import OUTCOMES
 from ..clock import written_time
 from ..store.models import Office, OutboxEmail, ProcessInstance, User
 from ..store.uow import Transaction
 
-KINDS = ("task_assigned", "reminder", "escalation", "returned")
+KINDS = ("task_assigned", "reminder", "escalation", "returned", *(f"outcome_{outcome}" for outcome in OUTCOMES))
 KINDS += ("commented", "cancelled")  # about the case as a whole (engine.notifications.case_emails)
 LANGUAGES = ("en", "es")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BASE_URL_MARK = "{base_url}"  # stored in bodies; replaced at send time by MailSettings.base_url
 # Template values that may be missing; a template line that uses a missing one is left out.
-OPTIONAL = ("due", "comments", "by")
+OPTIONAL = ("due", "reason", "by", "amount")
+_OPTIONAL_PART = re.compile(r"\[([^\]]*)\]")  # `[ (USD $amount)]` in a subject: kept only if its values are there
 
 
 def queue(
@@ -42,7 +44,8 @@ def queue(
 
     A recipient's key is `{dedupe_key}:{user id}`; a key queued before (by this transaction, an
     earlier one or a concurrent one) is skipped without error. `context` may hold `due_at` (an
-    aware datetime), `comments` and `by` (who returned the work).
+    aware datetime), `reason` (why the work was returned or the case decided so), `by` (who
+    returned it) and `amount` (the amount approved).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown email kind {kind!r}; known: {', '.join(KINDS)}")
@@ -102,7 +105,9 @@ def render(kind: str, language: str, values: dict[str, str]) -> tuple[str, str]:
     subject_line, body = _template(kind, language)
     missing = [name for name in OPTIONAL if not values.get(name)]
     body = "\n".join(line for line in body.splitlines() if not any(_uses(line, name) for name in missing))
-    subject = " ".join(Template(subject_line).substitute(values).split())  # one header line
+    subject_line = _OPTIONAL_PART.sub(lambda m: "" if any(_uses(m[1], n) for n in missing) else m[1], subject_line)
+    # One header line; no-break spaces (grouped numbers) are kept.
+    subject = re.sub(r"[ \t\r\n\f\v]+", " ", Template(subject_line).substitute(values)).strip()
     return subject[: OutboxEmail.subject.type.length], Template(body).substitute(values).strip() + "\n"
 
 
@@ -125,11 +130,19 @@ def _values(
         "task_link": f"{BASE_URL_MARK}/tasks/{task_id}" if task_id else instance_link,
         "instance_link": instance_link,
         "due": format_due(context.get("due_at"), user),
-        "comments": str(context.get("comments") or "").strip(),
-        "reason": str(context.get("reason") or "").strip(),  # why a case was cancelled
+        "reason": str(context.get("reason") or "").strip(),
         "by": str(context.get("by") or "").strip(),
         "comment": str(context.get("comment") or "").strip(),
+        "amount": format_amount(context.get("amount"), language_of(user)),
     }
+
+
+def format_amount(value: int | float | None, language: str) -> str:
+    """`USD 240,000` in English, `USD 240 000` (no-break spaces) in Spanish, as the pages group numbers."""
+    if value is None:
+        return ""
+    whole, point, fraction = f"{value:.2f}".rstrip("0").rstrip(".").partition(".")
+    return "USD " + f"{int(whole):,}".replace(",", "," if language != "es" else "\u00a0") + point + fraction
 
 
 def format_due(at: datetime | None, user: User) -> str:

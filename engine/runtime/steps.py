@@ -9,7 +9,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from ..bpmn import execution, serializer
+from ..bpmn import execution, outcomes, serializer
 from ..definitions.versions import LoadedVersion
 from ..notifications import policy
 from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
@@ -70,17 +70,26 @@ class Changes:
 
 
 def finish_step(
-    tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow, *, returned_by: str | None = None
+    tx: Transaction,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    *,
+    returned_by: str | None = None,
+    reason: str | None = None,
 ) -> Changes:
     """Store the state, bring every projection (human tasks, timers, subscriptions) in line with it,
-    queue the emails the step causes and record the end of the process. `returned_by` names who
-    sent work back for revision."""
+    queue the emails the step causes (the outcomes its diagram marks among them) and record the end
+    of the process. `returned_by` names who sent work back for revision, `reason` says why."""
+    previous = instance.state
     save(tx, instance, workflow)
     timer_changes = timers.sync_timers(tx, instance, workflow)
     opened = sync_human_tasks(tx, instance, workflow)
     to_deliver = subscriptions.record_thrown(tx, instance, workflow)
     to_deliver += subscriptions.sync_subscriptions(tx, instance, workflow)
-    policy.queue_for_opened_tasks(tx, instance, opened, returned_by=returned_by)
+    reached = outcomes.reached(workflow, lambda: serializer.task_states(previous))
+    returned = policy.returned_by_step(tx, reached, returned_by, reason)
+    told_of_return = policy.queue_for_opened_tasks(tx, instance, opened, returned=returned)
+    policy.queue_for_outcomes(tx, instance, reached, already_told=told_of_return)
     for told in policy.queue_for_fired_timers(tx, instance, workflow, timer_changes.fired):
         data = {"timer": told.timer_title, "people": told.people, "roles": told.roles}
         audit.record(tx, instance.id, "notified", outcome=told.kind, data=data)

@@ -265,7 +265,9 @@ def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> I
         tx, instance.id, "completed_task", actor_id=actor.id, task=task, outcome=_outcome(data), data=data or None
     )
     returned = policy.sends_back(data)
-    changes = steps.finish_step(tx, instance, workflow, returned_by=actor.name if returned else None)
+    changes = steps.finish_step(
+        tx, instance, workflow, returned_by=actor.name if returned else None, reason=policy.reason_in(data)
+    )
     deliver_after_commit(tx, changes.to_deliver)
     return instance_view(tx, instance, workflow)
 

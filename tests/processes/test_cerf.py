@@ -294,7 +294,7 @@ def test_haiti_rr_opened_by_the_endorsed_eppe_answers_the_secretariat_and_tells_
     resubmit = only_task(world, pd, target)
     assert where(resubmit) == (RESUBMIT, "Project Developer", "HTI", "cerf_resubmission")
     assert commented.data["secretariat_comments"].startswith("Justify the unit cost")
-    assert mailbox() == [(pd, "Task assigned")]
+    assert mailbox() == [(com, "Returned for revision"), (pd, "Returned for revision")]
     with pytest.raises(InvalidData) as refused:
         tasks.complete_task(world.uow(), world.user(pd), resubmit.id, {"revision_summary": "Done."})
     assert refused.value.fields == {

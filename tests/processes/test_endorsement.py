@@ -254,7 +254,8 @@ def test_all_reviewers_clear_and_the_regional_director_endorses_without_headquar
         (TECHNICAL, "cleared"),
         (REGIONAL, "endorse"),
     ]
-    assert mailbox() == []
+    # The outcome, with its reason, to whoever started the case and the office's Chief of Mission.
+    assert mailbox() == [("chief-of-mission@hti.demo", "Endorsed"), (project_developer("HTI"), "Endorsed")]
 
 
 def test_a_cerf_proposal_is_endorsed_by_the_regional_director_and_then_by_prd_at_headquarters(
@@ -326,7 +327,7 @@ def test_a_revision_required_sends_the_document_back_and_every_review_runs_again
     assert returned.data["revision_number"] == 1 and returned.data["revision_required"] is True
     revise = only_task(world, pd, instance.id)
     assert (revise.lane, revise.form_key) == ("Project Developer", "endorsement_revise")
-    assert mailbox() == [(pd, "Returned for revision")]
+    assert mailbox() == [("chief-of-mission@hti.demo", "Returned for revision"), (pd, "Returned for revision")]
 
     again = complete(world, pd, instance.id, {"revision_summary": "Child protection desks in the 20 largest centres."})
     assert titles(again) == sorted([TECHNICAL, THEMATIC, DONOR_REVIEW])

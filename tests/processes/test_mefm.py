@@ -201,8 +201,8 @@ def test_haiti_hurricane_request_is_approved_within_48_hours_and_the_funds_alloc
         ("Allocate the funds", None),
     ]
     assert mailbox() == sorted(
-        [(who, "Task assigned") for who in (rm, com, EFP, PRD, APPROVER, FINANCE, FINANCE)]
-    )  # no reminder, no escalation
+        [(who, "Task assigned") for who in (rm, com, EFP, PRD, APPROVER, FINANCE, FINANCE)] + [(com, "Approved")]
+    )  # no reminder, no escalation; the Chief of Mission who started it told of the approval
 
 
 def test_panama_request_approved_for_a_reduced_amount_needs_that_amount(world, published_processes):

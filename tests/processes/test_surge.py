@@ -219,7 +219,7 @@ def test_darien_protection_officer_comes_from_the_regional_roster_is_extended_on
         ]
     )
     assert len(open_tasks(world, rm, instance.id)) == 3 and len(open_tasks(world, com, instance.id)) == 1
-    assert mailbox() == sorted([(com, "Task assigned")] + [(rm, "Task assigned")] * 3)
+    assert mailbox() == sorted([(com, "Approved"), (com, "Task assigned")] + [(rm, "Task assigned")] * 3)
     for step in ("visa", "security", "contract", "travel"):
         do_pre_deployment(world, request, instance.id, step)
     arrival = only_task(world, com, instance.id)
@@ -377,7 +377,7 @@ def test_a_declined_request_ends_without_a_source(world, published_processes, ma
     )
     assert done.status == "completed" and done.tasks == []
     assert done.data["surge_source"] == "" and "duration_days" in done.data
-    assert mailbox() == []
+    assert mailbox() == [("chief-of-mission@hti.demo", "Rejected")]  # who asked is told why
     assert tick_at(world, world.clock.now() + timedelta(days=30)).fired == 0  # the screening timers are gone
 
 
@@ -454,7 +454,7 @@ def test_the_regional_director_rejecting_the_deployment_ends_the_request(world, 
     )
     assert done.status == "completed" and done.tasks == []
     assert open_tasks(world, resources_management("PAN"), instance.id) == []
-    assert mailbox() == []
+    assert mailbox() == [("chief-of-mission@pan.demo", "Rejected")]
 
 
 @pytest.mark.parametrize(

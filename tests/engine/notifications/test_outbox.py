@@ -206,12 +206,12 @@ def test_lines_without_a_value_are_left_out(world, instance_id, smtp_server):
         kind="returned",
         key="returned:t-3",
         task_id="t-3",
-        context={"comments": "Add the shelter budget line.", "by": "Emergency Focal Point"},
+        context={"reason": "Add the shelter budget line.", "by": "Emergency Focal Point"},
     )
     flush(world, smtp_server)
 
     body = smtp_server.received[0].body
-    assert "Comments:    Add the shelter budget line." in body and "Returned by: Emergency Focal Point" in body
+    assert "Reason: Add the shelter budget line." in body and "Returned by: Emergency Focal Point" in body
     assert "Due:" not in body and "$" not in body
 
 
@@ -414,9 +414,9 @@ def test_every_template_renders_every_value(kind, language):
             "task_link",
             "instance_link",
             "due",
-            "comments",
             "reason",
             "by",
+            "amount",
             "comment",
         )
     }

@@ -80,7 +80,9 @@ def make_ticker(app: Flask) -> Ticker:
         db,
         lease_seconds=lease,
         mail_due=lambda: outbox.next_attempt_at(db.unit_of_work(write=False)),
-        send_mail=lambda owner: outbox.flush(db, SYSTEM_CLOCK, mail_settings, owner=owner, lease_seconds=lease),
+        send_mail=lambda owner, stop: outbox.flush(
+            db, SYSTEM_CLOCK, mail_settings, owner=owner, lease_seconds=lease, stop=stop
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -96,19 +97,28 @@ def flush(
     owner: str,
     limit: int = 100,
     lease_seconds: int = 120,
+    stop: threading.Event | None = None,
 ) -> FlushResult:
-    """Send every email due at the clock's now, in claimed batches of `limit`, over one connection."""
+    """Send every email due at the clock's now, in claimed batches of `limit`, over one connection.
+    Once `stop` is set, the email in hand is finished and the rest of the batch is given back."""
     result = FlushResult()
     lease = timedelta(seconds=lease_seconds)
+    stop = stop or threading.Event()
     with _transport(settings) as transport:
-        while True:
+        while not stop.is_set():
             claimed = _claim(database, clock, owner, limit, lease)
-            for email_id in claimed:
+            for position, email_id in enumerate(claimed):
+                if stop.is_set():
+                    with database.unit_of_work(clock) as tx:
+                        leases.release(tx, OutboxEmail, owner, claimed[position:])
+                        tx.commit()
+                    return result
                 outcome = _send_one(database, clock, transport, email_id, owner)
                 if outcome is not None:
                     setattr(result, outcome, getattr(result, outcome) + 1)
             if len(claimed) < limit:
-                return result
+                break
+    return result
 
 
 def next_attempt_at(uow: UnitOfWork) -> datetime | None:

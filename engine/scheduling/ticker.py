@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from ..definitions import versions as definitions
 from ..errors import ProcessFailure
 from ..messaging import delivery
 from ..runtime import steps, timers
+from ..store import leases
 from ..store.models import ProcessInstance, Timer
 from ..store.uow import Database
 
@@ -72,18 +74,26 @@ def tick(
     owner: str | None = None,
     batch: int = 50,
     lease_seconds: float = timers.CLAIM_SECONDS,
+    stop: threading.Event | None = None,
 ) -> TickResult:
     """Fire every timer due at the clock's now; returns what happened. A claim lasts
-    `lease_seconds`: if this process dies, another takes its timers over after that."""
+    `lease_seconds`: if this process dies, another takes its timers over after that. Once `stop`
+    is set, the timer in hand is finished and the rest of the batch is given back."""
     owner = owner or worker_name()
+    stop = stop or threading.Event()
     result = TickResult()
-    while True:
+    while not stop.is_set():
         with database.unit_of_work(clock) as tx:
             claimed = timers.claim_due(tx, owner, limit=batch, lease_seconds=lease_seconds)
             tx.commit()
         if not claimed:
             break
-        for timer_id in claimed:
+        for position, timer_id in enumerate(claimed):
+            if stop.is_set():
+                with database.unit_of_work(clock) as tx:
+                    leases.release(tx, Timer, owner, claimed[position:])
+                    tx.commit()
+                return result
             try:
                 fired = fire_timer(database, clock, timer_id, owner)
                 result.fired += fired
@@ -102,7 +112,7 @@ def tick(
 
 
 class Ticker:
-    """Fires timers (and, given `send_mail(owner)`, sends the outbox) on an APScheduler scheduler.
+    """Fires timers (and, given `send_mail(owner, stopping)`, sends the outbox) on an APScheduler scheduler.
 
     Each loop is its own job that reschedules itself at the earliest time it has work, and at
     least every `max_sleep` seconds to see work that other processes created; a slow SMTP server
@@ -125,12 +135,13 @@ class Ticker:
         self.lease_seconds = lease_seconds
         self.owner = worker_name()
         self.scheduler = None
+        self.stopping = threading.Event()
         self._loops = {"doeflow-timers": (self._fire_timers, lambda: _next_due(database))}
         if send_mail is not None:
-            self._loops["doeflow-mail"] = (lambda: send_mail(self.owner), mail_due or (lambda: None))
+            self._loops["doeflow-mail"] = (lambda: send_mail(self.owner, self.stopping), mail_due or (lambda: None))
 
     def _fire_timers(self) -> None:
-        result = tick(self.database, self.clock, owner=self.owner, lease_seconds=self.lease_seconds)
+        result = tick(self.database, self.clock, owner=self.owner, lease_seconds=self.lease_seconds, stop=self.stopping)
         if result.fired or result.failed:
             log.info("tick: %s fired, %s failed", result.fired, result.failed)
 
@@ -158,6 +169,8 @@ class Ticker:
 
     def _job(self, loop: str) -> None:
         wake = self.run_once(loop)
+        if self.stopping.is_set():
+            return
         self.scheduler.add_job(
             self._job, "date", args=[loop], run_date=wake, id=loop, replace_existing=True, misfire_grace_time=None
         )
@@ -175,6 +188,8 @@ class Ticker:
         self.scheduler.start()
 
     def stop(self) -> None:
+        """Finish the timer or email in hand, give the rest of the claimed batch back, and stop."""
+        self.stopping.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
 

@@ -43,6 +43,17 @@ def claim(
     return sorted(claimed)
 
 
+def release(tx: Transaction, model, owner: str, ids: list[int]) -> None:
+    """Give back, at once, claims `owner` took but will not work on (it is stopping): another worker
+    may take them without waiting for the lease to run out."""
+    if ids:
+        tx.session.execute(
+            update(model)
+            .where(model.id.in_(ids), model.claimed_by == owner)
+            .values(claimed_by=None, claim_expires_at=None)
+        )
+
+
 def retry_delay(attempts: int, first: timedelta = FIRST_RETRY) -> timedelta:
     """The wait after the `attempts`-th failure: `first` (30 s), doubling, at most an hour."""
     return min(first * 2 ** max(attempts - 1, 0), LONGEST_RETRY)

@@ -315,6 +315,24 @@ def test_the_claim_of_a_worker_that_died_is_taken_over_when_it_expires(world, in
     assert len(smtp_server.received) == 1 and emails(world)[0].state == "sent"
 
 
+def test_a_stopping_worker_sends_the_email_in_hand_and_gives_the_rest_of_its_batch_back(
+    world, instance_id, smtp_server, monkeypatch
+):
+    for n in range(4):
+        queue(world, instance_id, key=f"assigned:t-{n}", task_id=f"t-{n}")
+    stop, real_send = threading.Event(), outbox._Smtp.send
+
+    def send_then_stop(self, message):  # SIGTERM arrives while the first email is being sent
+        stop.set()
+        real_send(self, message)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox._Smtp, "send", send_then_stop)
+        assert flush(world, smtp_server, stop=stop).sent == 1
+    assert [(e.state, e.claimed_by) for e in emails(world)] == [("sent", None)] + [("pending", None)] * 3
+    assert flush(world, smtp_server, owner="worker-2").sent == 3  # no lease to wait out
+
+
 def test_a_resend_after_a_crash_carries_the_same_message_id(world, instance_id, smtp_server, monkeypatch):
     queue(world, instance_id)
 

@@ -188,3 +188,25 @@ def test_the_ticker_wakes_at_the_earliest_due_time_not_at_a_slow_poll(world):
     world.clock.set(T0 + timedelta(seconds=0.301))
     assert busy.run_once() == T0 + timedelta(seconds=1.301)  # fired; the 48 h escalation is far off
     assert fired_events(world, instance.id) == [("remind_reviewer", "reminded")]
+
+
+def test_a_stopping_ticker_finishes_the_timer_in_hand_and_gives_the_rest_of_its_batch_back(world, monkeypatch):
+    publish(world, diagram("funding_review_sla.bpmn"))
+    for _ in range(5):
+        start_review(world)
+    world.clock.set(T0 + timedelta(hours=24, seconds=1))
+    stop, fire = threading.Event(), ticker.fire_timer
+
+    def fire_then_stop(*args):  # SIGTERM arrives while the first timer is being fired
+        stop.set()
+        return fire(*args)
+
+    monkeypatch.setattr(ticker, "fire_timer", fire_then_stop)
+    assert ticker.tick(world.db, world.clock, owner="stopping", stop=stop).fired == 1
+    with world.db.unit_of_work(write=False) as uow:
+        pending = uow.session.scalars(
+            select(Timer).where(Timer.state == "pending", Timer.element_id == "remind_reviewer")
+        )
+        assert [(t.claimed_by, t.claim_expires_at) for t in pending] == [(None, None)] * 4  # free at once
+    monkeypatch.setattr(ticker, "fire_timer", fire)
+    assert ticker.tick(world.db, world.clock, owner="next").fired == 4

@@ -15,8 +15,10 @@ else
   esac
 fi
 
+# One pytest-xdist worker per core (DOEFLOW_TEST_WORKERS=0: none), each with its own SQLite and
+# PostgreSQL databases; a test file stays on one worker.
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${DOEFLOW_TEST_WORKERS:-auto}" --dist loadfile "$@"
 status=$?
 set -e
 if [ $status -eq 5 ]; then

@@ -159,6 +159,37 @@ def mailbox(world, smtp_server):  # noqa: F811 - the fixture imported from tests
     return new_mail
 
 
+def _measures():
+    """What the run sums up at its end: the flow coverage of the shipped diagrams and the MIWG verdicts."""
+    from tests.conformance import conftest as miwg
+    from tests.processes import conftest as processes
+
+    return processes, miwg
+
+
 def pytest_sessionfinish(session, exitstatus):
     for database in _migrated.values():
         database.engine.dispose()
+    processes, miwg = _measures()
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: the controller sums the workers' shares up
+        output["flow_coverage"] = processes.worker_output(session)
+        output["miwg"] = miwg.RESULTS
+        return
+    processes.finish(session, exitstatus)
+    miwg.finish()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A pytest-xdist worker ended: take its share of the measures."""
+    processes, miwg = _measures()
+    output = getattr(node, "workeroutput", {})
+    processes.merge(output.get("flow_coverage"))
+    miwg.merge(output.get("miwg"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    processes, miwg = _measures()
+    processes.summary(terminalreporter)
+    miwg.summary(terminalreporter)

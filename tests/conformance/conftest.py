@@ -25,7 +25,16 @@ def counts() -> dict[str, int]:
     return {kind: verdicts.count(kind) for kind in ("accepted", "refused", "failed")}
 
 
-def pytest_sessionfinish(session, exitstatus):
+# The end of the run, called by tests/conftest.py: under pytest-xdist each worker hands the verdicts
+# of the models it ran to the controller, which writes the report and sums it up.
+
+
+def merge(output: dict | None) -> None:
+    for name, facts in (output or {}).items():
+        record(name, **facts)
+
+
+def finish() -> None:
     if not RESULTS:
         return
     REPORT.parent.mkdir(exist_ok=True)
@@ -37,7 +46,7 @@ def pytest_sessionfinish(session, exitstatus):
     REPORT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
+def summary(terminalreporter) -> None:
     if not RESULTS:
         return
     terminalreporter.section("MIWG reference models")

@@ -118,10 +118,29 @@ def _whole_folder_ran(session) -> bool:
 
 
 _checked: list[bool] = []
+_whole_in_a_worker: list[bool] = []
 
 
-def pytest_sessionfinish(session, exitstatus):
-    if not _whole_folder_ran(session) or exitstatus != 0:
+# The end of the run, called by tests/conftest.py: under pytest-xdist each worker measures the
+# tests it ran and hands its share to the controller, which sums them up and checks the whole.
+
+
+def worker_output(session) -> dict:
+    taken = [(flow.scope, flow.source, flow.target) for flow in COVERAGE.taken]
+    return {"taken": taken, "whole": _whole_folder_ran(session)}
+
+
+def merge(output: dict | None) -> None:
+    if not output:
+        return
+    COVERAGE.taken.update(COVERAGE.flows[tuple(key)] for key in output["taken"])
+    if output["whole"]:
+        _whole_in_a_worker.append(True)
+
+
+def finish(session, exitstatus) -> None:
+    """A flow no test takes fails a run of the whole folder."""
+    if not (_whole_folder_ran(session) or _whole_in_a_worker) or exitstatus != 0:
         return
     _checked.append(True)
     COVERAGE.write(COVERAGE_REPORT)
@@ -129,7 +148,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
+def summary(terminalreporter) -> None:
     if not COVERAGE.taken:
         return
     report = COVERAGE.report()

@@ -18,7 +18,7 @@ fi
 # One pytest-xdist worker per core (DOEFLOW_TEST_WORKERS=0: none), each with its own SQLite and
 # PostgreSQL databases; a test file stays on one worker.
 set +e
-.venv/bin/python -m pytest -n "${DOEFLOW_TEST_WORKERS:-auto}" --dist loadfile "$@"
+.venv/bin/python -m pytest -n "${DOEFLOW_TEST_WORKERS:-auto}" --dist loadfile --durations=15 "$@"
 status=$?
 set -e
 if [ $status -eq 5 ]; then

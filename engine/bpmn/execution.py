@@ -16,7 +16,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ProcessFailure, ScriptRefused
-from . import serializer
+from . import serializer, task_tree
 from .scripting import make_script_engine
 from .timers import enclosing_activities, skip_missed_cycles, timer_instant
 
@@ -31,6 +31,7 @@ def new_workflow(spec, subprocess_specs: dict) -> BpmnWorkflow:
 def restore(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
     workflow = serializer.load(state, spec, subprocess_specs)
     workflow.script_engine = make_script_engine()
+    task_tree.compact(workflow)  # what earlier steps finished in a plain chain (a loop's rounds)
     return workflow
 
 
@@ -40,7 +41,7 @@ def advance(workflow: BpmnWorkflow, now: datetime) -> None:
     with failures_as_process_errors():
         skip_missed_cycles(workflow, now)
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        task_tree.run_engine_steps(workflow)
 
 
 def run_task(workflow: BpmnWorkflow, task: Task, data: dict, now: datetime) -> None:
@@ -48,7 +49,7 @@ def run_task(workflow: BpmnWorkflow, task: Task, data: dict, now: datetime) -> N
         skip_missed_cycles(workflow, now)
         task.set_data(**data)
         task.run()
-        workflow.do_engine_steps()
+        task_tree.run_engine_steps(workflow)
 
 
 class failures_as_process_errors:

@@ -9,7 +9,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from ..bpmn import execution, outcomes, serializer
+from ..bpmn import execution, outcomes, serializer, task_tree
 from ..definitions.versions import LoadedVersion
 from ..notifications import policy
 from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
@@ -100,8 +100,10 @@ def finish_step(
 
 
 def save(tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+    """The one place a case becomes completed: only once its workflow has really run to its end."""
     instance.state = serializer.dump(workflow)
     instance.updated_at = tx.now()
     if workflow.is_completed() and instance.status == "running":  # a cancelled workflow is completed too
+        task_tree.require_the_end(workflow)
         instance.status = "completed"
         instance.completed_at = tx.now()

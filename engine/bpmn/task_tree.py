@@ -9,10 +9,11 @@ made here once, when the bpmn layer is imported:
   tree (`Task.is_descendant_of`, `Task.find_ancestor`) are made iterative, so a deep tree is walked
   to its end instead of being cut off or raising RecursionError;
 - `compact` drops what a completed loop round leaves behind: a finished task in a plain chain
-  (one child, itself finished) is taken out and its child hangs from its parent. The tree then keeps
-  its root, its branchings, the first finished task of every element (the diagram shows which ran),
-  the finished task just above each open one, and what is still to run. A sequential loop of
-  10,000 rounds keeps a tree of a dozen tasks instead of 30,000.
+  (one child, itself finished) is taken out and its child hangs from its parent, and a finished
+  branch beside the flow that went on goes whole (see `_drop_dead_branches`). The tree then keeps
+  its root, the first finished task of every element (the diagram shows which ran), the last
+  task, the finished task just above each open one, and what is still to run. A loop of 10,000
+  rounds keeps a tree of a dozen tasks instead of 30,000.
 
 `run_engine_steps` is `BpmnWorkflow.do_engine_steps` with the tree compacted when it starts and
 whenever a long run of engine steps has grown it by `GROWTH` tasks. Within a step nothing is taken
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
@@ -120,29 +123,85 @@ def compact(workflow: BpmnWorkflow, *, keep: Callable[[Task], bool] = lambda tas
 
 
 def _compact_one(top: BpmnWorkflow, wf, keep: Callable[[Task], bool]) -> None:
-    seen_specs: set[str] = set()
-    kept = {id(top.last_task), id(wf.last_task)}
-    stack = [wf.task_tree]
-    while stack:
-        task = stack.pop()
+    order = _depth_first(wf.task_tree)
+    firsts: dict[str, Task] = {}
+    for task in order:
+        if task.has_state(TaskState.COMPLETED):
+            firsts.setdefault(task.task_spec.name, task)
+    kept = {id(top.last_task), id(wf.last_task), *map(id, firsts.values())}
+
+    def stays(task: Task) -> bool:
+        return id(task) in kept or keep(task) or not _subprocess_finished(top, task)
+
+    _drop_dead_branches(top, wf, order, stays)
+    for task in _depth_first(wf.task_tree):
         children = task.children
-        stack.extend(reversed(children))  # depth first, in the tree's order
-        if not task.has_state(TaskState.COMPLETED):
-            continue
-        first_of_its_element = task.task_spec.name not in seen_specs
-        seen_specs.add(task.task_spec.name)
-        removable = (
-            not first_of_its_element
+        if (
+            task.has_state(TaskState.COMPLETED)
             and task.parent is not None
             and len(children) == 1
             and children[0].has_state(TaskState.COMPLETED)
-            and id(task) not in kept
-            and not isinstance(task.task_spec, BoundaryEventSplit)
-            and not keep(task)
-            and _subprocess_finished(top, task)
-        )
-        if removable:
+            and not stays(task)
+        ):
             _splice_out(top, wf, task, children[0])
+
+
+def _depth_first(root: Task) -> list[Task]:
+    order, stack = [], [root]
+    while stack:
+        task = stack.pop()
+        order.append(task)
+        stack.extend(reversed(task.children))
+    return order
+
+
+@dataclass
+class _Branch:
+    dead: bool  # every task finished (completed or cancelled), none that must stay
+    join_leaves: set[str] = field(default_factory=set)  # the joins its paths ended waiting at
+    joins_run: set[str] = field(default_factory=set)  # the joins completed in it
+
+    def add(self, below: _Branch) -> None:
+        self.dead = self.dead and below.dead
+        self.join_leaves |= below.join_leaves
+        self.joins_run |= below.joins_run
+
+
+def _drop_dead_branches(top: BpmnWorkflow, wf, order: list[Task], stays: Callable[[Task], bool]) -> None:
+    """A finished branch beside the flow that went on (a parallel branch whose join has run, a
+    cancelled boundary event or event-gateway path) is taken out with all its tasks. A branch that
+    ended at a join stays until a task of that join beside it has completed (the join's run merges
+    the branch's data); the branches of a boundary event stay until the activity's join has run."""
+    branches: dict[int, _Branch] = {}
+    for task in reversed(order):  # children before their parent
+        spec = task.task_spec
+        branch = _Branch(dead=task.has_state(TaskState.COMPLETED | TaskState.CANCELLED) and not stays(task))
+        if isinstance(spec, Join):
+            if not task._children:
+                branch.join_leaves.add(spec.name)
+            if task.has_state(TaskState.COMPLETED):
+                branch.joins_run.add(BoundaryEventJoin.__name__ if isinstance(spec, BoundaryEventJoin) else spec.name)
+        children = [(child, branches.pop(id(child))) for child in task.children]
+        if task.parent is not None and len(children) > 1 and task.has_state(TaskState.COMPLETED):
+            for child, below in children:
+                beside = set().union(*(other.joins_run for c, other in children if c is not child))
+                needs = below.join_leaves | (
+                    {BoundaryEventJoin.__name__} if isinstance(spec, BoundaryEventSplit) else set()
+                )
+                if below.dead and needs <= beside:
+                    _drop_branch(top, wf, task, child)
+        for _child, below in children:
+            branch.add(below)
+        branches[id(task)] = branch
+
+
+def _drop_branch(top: BpmnWorkflow, wf, parent: Task, child: Task) -> None:
+    parent._children.remove(child.id)
+    for task in _depth_first(child):
+        if task.id in top.subprocesses:
+            top.delete_subprocess(task)
+        top.event_manager.remove_task(task)
+        del wf.tasks[task.id]
 
 
 def _subprocess_finished(top: BpmnWorkflow, task: Task) -> bool:

@@ -69,6 +69,48 @@ def test_a_loop_survives_being_stored_and_restored_every_round():
     assert max(sizes) < 2 * min(sizes[10:]), (min(sizes), max(sizes))  # the state does not grow by round
 
 
+# Every loop shape the compaction must handle: (diagram, what a round leaves at the end).
+SHAPES = ["user_task_loop", "parallel_loop", "subprocess_loop"]
+
+
+def drive(workflow, rounds: int, steps, *, first: int = 0) -> None:
+    """Answer `rounds` rounds (round n answers n % 5), running engine steps with `steps`."""
+    for done in range(first, first + rounds):
+        assert not workflow.is_completed(), f"completed after {done} rounds"
+        [ready] = execution.ready_human_tasks(workflow)
+        with execution.failures_as_process_errors():
+            ready.set_data(value=done % 5)
+            ready.run()
+            steps(workflow)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_every_loop_shape_runs_past_the_old_limit_and_keeps_a_short_tree(name):
+    workflow = loop_workflow(name, 1_200)
+    biggest = 0
+    for done in range(1_200):
+        drive(workflow, 1, task_tree.run_engine_steps, first=done)
+        workflow = execution.restore(serializer.dump(workflow), workflow.spec, workflow.subprocess_specs)
+        biggest = max(biggest, task_tree.size(workflow))
+    assert workflow.is_completed() and task_tree.unfinished(workflow) == []
+    data = execution.current_data(workflow)
+    assert (data["answered"], data["total"]) == (1_200, sum(n % 5 for n in range(1_200)))
+    assert biggest < 60, biggest
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_compacting_changes_nothing_the_library_computes(name):
+    """The same 40 rounds with the tree compacted and as the library leaves it: the same data at
+    the end and the same elements shown as run."""
+    plain, compacted = loop_workflow(name, 40), loop_workflow(name, 40)
+    drive(plain, 40, lambda workflow: workflow.do_engine_steps())
+    drive(compacted, 40, task_tree.run_engine_steps)
+    assert len(compacted.tasks) < len(plain.tasks) / 4
+    assert execution.current_data(compacted) == execution.current_data(plain)
+    assert completed_elements(compacted) == completed_elements(plain)
+    assert compacted.is_completed() and plain.is_completed()
+
+
 def test_a_deep_chain_is_walked_to_its_end_without_a_depth_limit_or_recursion():
     """The library's walks themselves: past depth 1000 the iterators go on and the ancestor walks
     are not recursive (a RecursionError was a 500)."""

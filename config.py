@@ -51,6 +51,10 @@ class Config:
         self.ALLOW_TIME_TRAVEL = _flag("ALLOW_TIME_TRAVEL", False)
         # How long a worker's claim on a timer or an email lasts before another may take it over.
         self.WORKER_LEASE_SECONDS = float(_env("WORKER_LEASE_SECONDS") or 60)
+        # What one step of a workflow (a start, a completion, a timer, a message, a whole dry run) may
+        # run: past this many tasks or wall-clock seconds it fails and nothing of it is committed.
+        self.STEP_MAX_TASKS = int(_env("STEP_MAX_TASKS") or 10_000)
+        self.STEP_MAX_SECONDS = float(_env("STEP_MAX_SECONDS") or 10)
         self.WORKFLOWS_DIR = str(ROOT / "workflows" / "bpmn")
         self.FORMS_DIR = str(ROOT / "forms")
         # Larger request bodies get 413 (JSON under /api); forms and API payloads are far smaller.

@@ -74,3 +74,8 @@ class ProcessFailure(EngineError):
         self.name = name  # its name in the diagram, when it has one
         self.message = message
         super().__init__(f"{element or 'process'}: {message}")
+
+
+class BudgetExceeded(ProcessFailure):
+    """A step ran past its step budget (tasks) or its time budget (seconds): a loop that never ends,
+    a process that calls itself. Like any ProcessFailure, its unit of work is rolled back."""

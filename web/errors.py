@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import (
+    BudgetExceeded,
     Conflict,
     EngineError,
     InvalidData,
@@ -40,6 +41,7 @@ STATUS_OF_ERROR: tuple[tuple[type[EngineError], int], ...] = (
     (Conflict, 409),
     (InvalidDiagram, 422),
     (ScriptRefused, 422),
+    (BudgetExceeded, 422),  # a step past DOEFLOW_STEP_MAX_TASKS or _SECONDS: a kind of ProcessFailure
     (ProcessFailure, 422),
 )
 RETRY_AFTER = {429: "60", 503: "5"}
@@ -91,6 +93,10 @@ def _page_text(error: EngineError) -> tuple[str, str]:
         return _("Too large"), _("The file is larger than %(limit)s: nothing was saved.", limit=limit)
     if isinstance(error, InvalidData):
         return _("Not valid"), str(error)
+    if isinstance(error, BudgetExceeded):
+        step = error.name or error.element or _("the process")
+        why = _("The process ran past what one step may do, at “%(step)s”: a loop that never ends?", step=step)
+        return _("The process could not go on"), why + " " + _("Nothing was saved. Tell a Process Manager.")
     if isinstance(error, ProcessFailure):
         step = error.name or error.element or _("the process")
         why = _("The step “%(step)s” failed: %(why)s.", step=step, why=error.message)

@@ -16,7 +16,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import ProcessFailure, ScriptRefused
-from . import serializer, task_tree
+from . import budget, serializer, task_tree
 from .scripting import make_script_engine
 from .timers import enclosing_activities, skip_missed_cycles, timer_instant
 
@@ -37,19 +37,20 @@ def restore(state: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
 
 def advance(workflow: BpmnWorkflow, now: datetime) -> None:
     """Fire what is due and run every engine step that needs no person; a failing step becomes
-    ProcessFailure."""
-    with failures_as_process_errors():
+    ProcessFailure, one past its budget BudgetExceeded (engine.bpmn.budget)."""
+    with failures_as_process_errors(), budget.metered() as meter:
         skip_missed_cycles(workflow, now)
         workflow.refresh_timers()
-        task_tree.run_engine_steps(workflow)
+        task_tree.run_engine_steps(workflow, meter.before, meter.after)
 
 
 def run_task(workflow: BpmnWorkflow, task: Task, data: dict, now: datetime) -> None:
-    with failures_as_process_errors():
+    with failures_as_process_errors(), budget.metered() as meter:
         skip_missed_cycles(workflow, now)
         task.set_data(**data)
+        meter.before(task)
         task.run()
-        task_tree.run_engine_steps(workflow)
+        task_tree.run_engine_steps(workflow, meter.before, meter.after)
 
 
 class failures_as_process_errors:

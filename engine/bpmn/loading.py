@@ -18,7 +18,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from ..errors import InvalidDiagram, NotFound, Problem
-from . import lint
+from . import calls, lint
 from .parser import DoeflowParser
 from .vocabulary import BPMN_NS, NS, Context, Finding, local, owner_process
 from .xml import MAX_FILE_BYTES, parse_xml
@@ -252,6 +252,8 @@ def load_definitions(files: Mapping[str, bytes], *, known_roles: Collection[str]
     )
     for name, tree in bpmn.items():
         report.findings(name, lint.bpmn_findings(tree, context))
+    for name, findings in calls.recursive_calls(bpmn).items():
+        report.findings(name, findings)
 
     _add_bpmn(parser, report, bpmn, record=True)
     top_level = set(context.process_ids)

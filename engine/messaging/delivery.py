@@ -19,6 +19,7 @@ from .. import clock as clocks
 from ..bpmn import execution
 from ..bpmn.messages import begin_with_message, catch, json_safe, message_start_event, message_start_names
 from ..definitions import versions
+from ..errors import ProcessFailure
 from ..runtime import audit, steps
 from ..runtime.subscriptions import matches
 from ..store.models import Message, MessageSubscription, Office, ProcessInstance
@@ -66,10 +67,24 @@ def deliver_pending(database: Database, clock: clocks.Clock) -> DeliveryResult:
         if not pending:
             return result
         for message_id in pending:
-            outcome = deliver(database, clock, message_id)
+            try:
+                outcome = deliver(database, clock, message_id)
+            except ProcessFailure as error:  # the step it caused failed (a script, its budget): nothing of it kept
+                outcome = _failed(database, clock, message_id, error)
             if outcome:
                 setattr(result, outcome, getattr(result, outcome) + 1)
     return result
+
+
+def _failed(database: Database, clock: clocks.Clock, message_id: int, error: ProcessFailure) -> None:
+    """Park a message whose delivery failed as `failed`, with the error, for an administrator: kept,
+    not retried on every tick, and no longer in the way of the messages after it."""
+    log.warning("message %s could not be delivered: %s", message_id, error)
+    with database.unit_of_work(clock) as tx:
+        message = tx.session.get(Message, message_id)
+        if message is not None and message.state == "pending":
+            message.state, message.last_error = "failed", str(error)[:2000]
+        tx.commit()
 
 
 def wake_unmatched(database: Database, clock: clocks.Clock) -> DeliveryResult:

@@ -26,7 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from forms.validation import accepted
 
-from ..bpmn import execution, outcomes
+from ..bpmn import budget, execution, outcomes
 from ..bpmn import timers as timer_events
 from ..bpmn.events import none_start_event
 from ..bpmn.loading import load_definitions
@@ -138,7 +138,7 @@ def dry_run(
     if script is None:
         script = ["complete until timer", f"wait {fast_forward}", "complete all"] if fast_forward else ["complete all"]
     run = _Run(definitions, spec, subprocess_specs, forms, answers, office, max_steps, start_at)
-    with using(run.clock):
+    with using(run.clock), budget.metered():  # one step budget and time budget for the whole run
         run.start(start_data)
         for step in script:
             if run.problems:

@@ -238,7 +238,7 @@ class Message(Base):
     name: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
     source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, unmatched
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, unmatched, failed
     target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

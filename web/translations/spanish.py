@@ -269,6 +269,10 @@ ES = {
     # (end of field work)
     # --- cross-field rules (helper: form-rules) ---
     # (end of cross-field rules)
+    # --- issue 15: step and time budgets ---
+    "The process ran past what one step may do, at “%(step)s”: a loop that never ends?": (
+        "El proceso superó lo que puede hacer un solo paso, en “%(step)s”: ¿un bucle que nunca termina?"
+    ),
 }
 
 

@@ -55,14 +55,24 @@ class Config:
         # run: past this many tasks or wall-clock seconds it fails and nothing of it is committed.
         self.STEP_MAX_TASKS = int(_env("STEP_MAX_TASKS") or 10_000)
         self.STEP_MAX_SECONDS = float(_env("STEP_MAX_SECONDS") or 10)
+        # The data an instance's stored state may hold (each task's copy counted, as in the JSON):
+        # past it the step fails and nothing of it is committed.
+        self.MAX_INSTANCE_DATA_BYTES = int(_env("MAX_INSTANCE_DATA_BYTES") or 1_000_000)
         self.WORKFLOWS_DIR = str(ROOT / "workflows" / "bpmn")
         self.FORMS_DIR = str(ROOT / "forms")
         # Larger request bodies get 413 (JSON under /api); forms and API payloads are far smaller.
         self.MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024)
+        # Fields one form post may hold (urlencoded or multipart), checked before it is parsed; each
+        # form is then held to what its schema can post (web/formparse.py field_bound).
+        self.MAX_FORM_PARTS = int(_env("MAX_FORM_PARTS") or 2_000)
         # One attached file at most (20 MB); the upload routes alone accept a body this much larger.
         self.MAX_ATTACHMENT_BYTES = int(_env("MAX_ATTACHMENT_BYTES") or 20 * 1024 * 1024)
-        # Sign-in attempts (POST /login) allowed per minute, per client address and per email.
+        # Failed sign-ins (POST /login) a minute for one email, from any address.
         self.LOGIN_ATTEMPTS_PER_MINUTE = int(_env("LOGIN_ATTEMPTS_PER_MINUTE") or 10)
+        # Failed sign-ins from one address (all emails) a minute; an office behind one router shares it.
+        self.LOGIN_FAILURES_PER_ADDRESS = int(_env("LOGIN_FAILURES_PER_ADDRESS") or 100)
+        # Proxies in front whose X-Forwarded-For / -Proto are trusted (a load balancer: 1); 0 trusts none.
+        self.PROXY_HOPS = int(_env("PROXY_HOPS") or 0)
         # Where the sign-in counters live: memory (one process) unless e.g. redis://host:6379 is set.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or "memory://"
 

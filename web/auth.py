@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from engine.org import users
+from engine.org import sessions, users
 
 from . import database, i18n
 from .expired_forms import shown_again
@@ -27,15 +27,17 @@ login_manager.login_message_category = "info"
 class SignedIn(UserMixin):
     """The signed-in user for one request: the engine's profile, read fresh each request."""
 
-    def __init__(self, profile: users.Profile):
-        self.profile = profile
+    def __init__(self, profile: users.Profile, session_key: str):
+        self.profile, self.session_key = profile, session_key
         self.id = profile.id
         self.name, self.email = profile.name, profile.email
         self.language, self.timezone = profile.language, profile.timezone
         self.memberships = profile.memberships
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What flask-login keeps in the cookie: the key of the session signing in opened (never the
+        user's id), so ending that session signs the cookie out wherever it was copied."""
+        return self.session_key
 
     def has_role(self, role: str) -> bool:
         return self.profile.has_role(role)
@@ -46,11 +48,9 @@ class SignedIn(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    found = users.profile(database(current_app).unit_of_work(write=False), int(user_id))
-    return SignedIn(found) if found else None
+def load_user(session_key: str):
+    found = sessions.profile(database(current_app).unit_of_work(write=False), session_key)
+    return SignedIn(found, session_key) if found else None
 
 
 class LoginForm(FlaskForm):
@@ -74,12 +74,10 @@ def login():
         return redirect(url_for("inbox.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        reading = database(current_app).unit_of_work(write=False)
-        user_id = users.authenticate(reading, form.email.data, form.password.data)
-        if user_id is not None:
-            found = users.profile(database(current_app).unit_of_work(write=False), user_id)
+        signed_in = sessions.open_session(database(current_app).unit_of_work(), form.email.data, form.password.data)
+        if signed_in is not None:
             session.clear()
-            login_user(SignedIn(found))
+            login_user(SignedIn(signed_in.profile, signed_in.key))
             return redirect(_safe_next(request.args.get("next")) or url_for("inbox.index"))
         flash(_("The email or the password is not right."), "error")
     return render_template("login.html", form=form), 401 if request.method == "POST" else 200
@@ -94,6 +92,7 @@ def _login_again():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end(database(current_app).unit_of_work(), current_user.session_key)
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

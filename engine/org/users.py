@@ -90,10 +90,15 @@ def user_for_token(uow: UnitOfWork, token: str) -> int | None:
 def authenticate(uow: UnitOfWork, email: str, password: str) -> int | None:
     """The user's id if the password is right; None otherwise, in the same time either way."""
     with uow as tx:
-        user = tx.session.scalar(select(User).where(User.email == email.strip().lower()))
-        stored = user.password_hash if user is not None and user.active else None
-        ok = check_password_hash(stored or _DUMMY_HASH, password)
-        return user.id if ok and stored else None
+        return check_password(tx, email, password)
+
+
+def check_password(tx, email: str, password: str) -> int | None:
+    """`authenticate` inside the caller's unit of work."""
+    user = tx.session.scalar(select(User).where(User.email == email.strip().lower()))
+    stored = user.password_hash if user is not None and user.active else None
+    ok = check_password_hash(stored or _DUMMY_HASH, password)
+    return user.id if ok and stored else None
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -117,11 +122,16 @@ class Profile:
 def profile(uow: UnitOfWork, user_id: int) -> Profile | None:
     """An active user's profile, or None (unknown or deactivated)."""
     with uow as tx:
-        user = tx.session.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        memberships = tuple(sorted((m.role_name, m.office_code) for m in user.memberships))
-        return Profile(user.id, user.email, user.name, user.language, user.timezone, memberships)
+        return profile_in(tx, user_id)
+
+
+def profile_in(tx, user_id: int) -> Profile | None:
+    """`profile` inside the caller's unit of work."""
+    user = tx.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    memberships = tuple(sorted((m.role_name, m.office_code) for m in user.memberships))
+    return Profile(user.id, user.email, user.name, user.language, user.timezone, memberships)
 
 
 LANGUAGES = ("en", "es")

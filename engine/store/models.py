@@ -89,6 +89,19 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
 
 
+class UserSession(Base):
+    """A browser session opened by signing in; the cookie holds its key, only the key's SHA-256 is
+    stored. Signing out ends it, so a cookie copied before no longer signs anyone in."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
 class ProcessVersion(Base):
     """One published version of a process: the files it runs from, frozen."""
 

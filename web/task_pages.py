@@ -75,9 +75,8 @@ def show(task_id: str):
 @login_required
 def submit(task_id: str):
     added = formparse.added_row(request.form)
-    if added:  # "Add a line" without JavaScript: the same page with one more row, nothing saved
-        page = pages.task_page(uow(write=False), current_user.id, task_id)
-        return _render(page, formparse.parse_submission(page.task.form or {}, request.form), extra_rows={added: 1})
+    if added:
+        return _with_a_line(task_id, added)
     draft = request.form.get("_action") == "draft"
     chosen = downloads.form_uploads()
     read = lambda schema: formparse.parse_submission(schema, request.form, chosen)  # noqa: E731
@@ -89,6 +88,15 @@ def submit(task_id: str):
     if done.refused is not None:
         return _render(done.refused, done.values, done.errors, status=400)
     return redirect(_next(done))
+
+
+def _with_a_line(task_id: str, group: str):
+    """ "Add a line" without JavaScript: the same page with one more row, nothing saved. A browser
+    cannot be given back the files chosen in the form, so it says so rather than drop them unsaid."""
+    page = pages.task_page(uow(write=False), current_user.id, task_id)
+    if downloads.form_uploads():
+        flash(_("The files you chose were not kept when the line was added: choose them again."), "error")
+    return _render(page, formparse.parse_submission(page.task.form or {}, request.form), extra_rows={group: 1})
 
 
 def _next(done: pages.Submission) -> str:

@@ -253,6 +253,19 @@ def test_a_refused_task_form_keeps_no_file_and_says_to_choose_it_again(site, wor
     assert stored(world) == 0
 
 
+def test_adding_a_line_keeps_no_file_and_says_to_choose_it_again(site, world, review_with_files):
+    _, task_id = review_with_files
+    browser = signed_in(site, EFP)
+    browser.get(f"/tasks/{task_id}")
+    form = {"_add": "lines", "decision": "recommend", "signed_letter": (io.BytesIO(PDF), "letter.pdf")}
+    response = browser.post(f"/tasks/{task_id}", form)
+    assert response.status_code == 200
+    assert "not kept when the line was added: choose them again" in response.get_data(as_text=True)
+    assert stored(world) == 0
+    without_files = browser.post(f"/tasks/{task_id}", {"_add": "lines", "decision": "recommend"})
+    assert "choose them again" not in without_files.get_data(as_text=True)
+
+
 def test_a_draft_with_a_file_shows_it_ticked_and_completing_keeps_it(site, world, review_with_files):
     instance_id, task_id = review_with_files
     browser = signed_in(site, EFP)

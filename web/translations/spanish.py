@@ -225,6 +225,9 @@ ES = {
     "The files you chose were not saved with the refused form: choose them again.": (
         "Los archivos elegidos no se guardaron con el formulario rechazado: elíjalos de nuevo."
     ),
+    "The files you chose were not kept when the line was added: choose them again.": (
+        "Los archivos elegidos no se conservaron al añadir la línea: elíjalos de nuevo."
+    ),
     "Documents": "Documentos",
     "No documents yet.": "Todavía no hay documentos.",
     "Attach a document (at most %(limit)s)": "Adjuntar un documento (%(limit)s como máximo)",

@@ -10,10 +10,11 @@ from datetime import datetime
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from engine.bpmn import loading as bpmn
+from engine.bpmn import references
 from engine.clock import SYSTEM_CLOCK, FixedClock
 from engine.definitions import versions as definitions
 from engine.errors import EngineError, InvalidData, InvalidDiagram
@@ -26,6 +27,7 @@ from engine.scheduling import ticker
 from engine.store import schema
 
 from . import database
+from .cli_database import DatabaseCommand, DatabaseGroup
 
 DEMO_PASSWORD_ENV = "DOEFLOW_DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "doeflow-demo"
@@ -50,12 +52,14 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_group)
 
 
-@click.group("db", cls=AppGroup, help="The database schema.")
+@click.group("db", cls=DatabaseGroup, help="The database schema.")
 def db_group() -> None:
     pass
 
 
-@db_group.command("upgrade", help="Create or migrate the schema, and add the catalogue's roles and offices.")
+@db_group.command(
+    "upgrade", needs_schema=False, help="Create or migrate the schema, and add the catalogue's roles and offices."
+)
 def db_upgrade() -> None:
     db = database(current_app)
     schema.upgrade(db)
@@ -65,7 +69,7 @@ def db_upgrade() -> None:
     click.echo(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
 
 
-@click.group("demo", cls=AppGroup, help="Demo data.")
+@click.group("demo", cls=DatabaseGroup, help="Demo data.")
 def demo_group() -> None:
     pass
 
@@ -93,7 +97,7 @@ def demo_instances() -> None:
         click.echo(f"demo instance {entry.instance_id}: {entry.name} (now: {', '.join(entry.waiting_at) or 'done'})")
 
 
-@click.group("users", cls=AppGroup, help="Users and API tokens.")
+@click.group("users", cls=DatabaseGroup, help="Users and API tokens.")
 def users_group() -> None:
     pass
 
@@ -136,7 +140,7 @@ def users_token(email: str) -> None:
         _fail(f"error: {error}")
 
 
-@click.group("bpmn", cls=AppGroup, help="Diagrams: validate and publish.")
+@click.group("bpmn", cls=DatabaseGroup, help="Diagrams: validate and publish.")
 def bpmn_group() -> None:
     pass
 
@@ -154,6 +158,13 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
     return found
 
 
+def _with_files_beside(files: list[str], *, called_processes: bool) -> list[str]:
+    beside = references.files_beside(files, called_processes=called_processes)
+    for path in beside:
+        click.echo(f"{path}: used by the diagrams given, taken from beside them")
+    return files + beside
+
+
 def _known_roles() -> set[str]:
     db = database(current_app)
     try:
@@ -166,11 +177,14 @@ def _known_roles() -> set[str]:
 
 
 @bpmn_group.command(
-    "validate", help="Parse and check diagrams; exit 1 with file:line: element: message if any is wrong."
+    "validate",
+    needs_schema=False,
+    help="Parse and check diagrams, with the DMN tables and called diagrams beside them that they use; "
+    "exit 1 with file:line: element: message if any is wrong.",
 )
 @click.argument("paths", nargs=-1, required=True)
 def bpmn_validate(paths: tuple[str, ...]) -> None:
-    files = _expand(paths)
+    files = _with_files_beside(_expand(paths), called_processes=True)
     problems = bpmn.validate_paths(files, known_roles=_known_roles())
     for problem in problems:
         prefix = "" if problem.severity == "error" else "warning: "
@@ -184,10 +198,14 @@ def bpmn_validate(paths: tuple[str, ...]) -> None:
     click.echo(f"{len(files)} file(s) valid")
 
 
-@bpmn_group.command("publish", help="Validate and publish diagrams; prints each process id and version.")
+@bpmn_group.command(
+    "publish",
+    help="Validate and publish diagrams, with the DMN tables beside them that they use (called processes come "
+    "from their latest published version); prints each process id and version.",
+)
 @click.argument("paths", nargs=-1, required=True)
 def bpmn_publish(paths: tuple[str, ...]) -> None:
-    files = definitions.read_paths(_expand(paths))
+    files = definitions.read_paths(_with_files_beside(_expand(paths), called_processes=False))
     try:
         published = publishing.publish(
             database(current_app).unit_of_work(), files, forms_dir=current_app.config["FORMS_DIR"]
@@ -202,7 +220,7 @@ def bpmn_publish(paths: tuple[str, ...]) -> None:
         click.echo(f"{item.process_id} version {item.version} ({'new' if item.created else 'unchanged'})")
 
 
-@click.group("timers", cls=AppGroup, help="SLA timers.")
+@click.group("timers", cls=DatabaseGroup, help="SLA timers.")
 def timers_group() -> None:
     pass
 
@@ -228,7 +246,7 @@ def timers_tick(at: str | None) -> None:
     )
 
 
-@click.command("worker", help="Run the timers and the outbox in the foreground (Ctrl-C stops).")
+@click.command("worker", cls=DatabaseCommand, help="Run the timers and the outbox in the foreground (Ctrl-C stops).")
 @with_appcontext
 def worker_command() -> None:
     from . import configure_logging, make_ticker
@@ -250,7 +268,7 @@ def worker_command() -> None:
     click.echo("doeflow worker stopped")
 
 
-@click.group("mail", cls=AppGroup, help="The email outbox.")
+@click.group("mail", cls=DatabaseGroup, help="The email outbox.")
 def mail_group() -> None:
     pass
 

@@ -11,6 +11,7 @@ from typing import Callable, Collection, Iterable, Iterator
 
 from lxml import etree
 
+from .names import overlong_names, reserved_ids
 from .outcomes import read_mark
 from .vocabulary import (
     ACTIVITIES,
@@ -343,9 +344,18 @@ def warnings(tree: etree._ElementTree) -> Iterator[Finding]:
             )
 
 
+def processes(tree: etree._ElementTree) -> Iterator[Finding]:
+    # SpiffWorkflow parses such a file without a word: it would pass as valid and publish nothing.
+    if tree.getroot().find("bpmn:process", NS) is None:
+        yield Finding(tree.getroot(), "BPMN file defines no process: a diagram needs a bpmn:process to run")
+
+
 def bpmn_findings(tree: etree._ElementTree, context: Context) -> Iterable[Finding]:
     rules = (
+        processes(tree),
         duplicate_ids(tree),
+        reserved_ids(tree),
+        overlong_names(tree),
         dangling_references(tree),
         data_associations(tree),
         unsupported_elements(tree),

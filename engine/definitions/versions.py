@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from ..bpmn import events
 from ..bpmn.loading import load_definitions
 from ..bpmn.parser import form_key
-from ..bpmn.xml import parse_xml
+from ..bpmn.references import FileIndex, index_file
 from ..errors import InvalidDiagram, NotFound, Problem
 from ..org.offices import known_roles
 from ..store.models import ProcessVersion
@@ -59,36 +59,6 @@ class Published:
     version: int
     created: bool
     warnings: list[Problem] = field(default_factory=list)
-
-
-@dataclass
-class _FileIndex:
-    """What one BPMN or DMN file defines and what it refers to."""
-
-    processes: list[str] = field(default_factory=list)
-    called: set[str] = field(default_factory=set)
-    decisions_defined: set[str] = field(default_factory=set)
-    decisions_used: set[str] = field(default_factory=set)
-    form_keys: set[str] = field(default_factory=set)
-
-
-def _local(name: str) -> str:
-    return f"//*[local-name()='{name}']"
-
-
-def _index_file(name: str, content: bytes) -> _FileIndex:
-    tree = parse_xml(content, name)
-    index = _FileIndex()
-    if name.endswith(".dmn"):
-        index.decisions_defined = set(tree.xpath(_local("decision") + "/@id"))
-        return index
-    index.processes = list(tree.xpath(_local("process") + "/@id"))
-    index.called = set(tree.xpath(_local("callActivity") + "/@calledElement"))
-    index.decisions_used = {t.strip() for t in tree.xpath(_local("calledDecisionId") + "/text()")}
-    index.decisions_used |= set(tree.xpath("//@*[local-name()='decisionRef']"))
-    index.form_keys = set(tree.xpath(_local("property") + "[@name='formKey']/@value"))
-    index.form_keys |= set(tree.xpath("//@*[local-name()='formKey']"))
-    return index
 
 
 def read_paths(paths: Sequence[str]) -> dict[str, bytes]:
@@ -131,11 +101,11 @@ def store_versions(
     return results
 
 
-def _index_files(files: Mapping[str, bytes]) -> dict[str, _FileIndex]:
+def _index_files(files: Mapping[str, bytes]) -> dict[str, FileIndex]:
     index, problems = {}, []
     for name, content in files.items():
         try:
-            index[name] = _index_file(name, content)
+            index[name] = index_file(name, content)
         except InvalidDiagram as error:
             problems += error.problems
     if problems:
@@ -144,7 +114,7 @@ def _index_files(files: Mapping[str, bytes]) -> dict[str, _FileIndex]:
 
 
 def _dependencies_from_database(
-    tx: Transaction, index: dict[str, _FileIndex]
+    tx: Transaction, index: dict[str, FileIndex]
 ) -> tuple[dict[str, bytes], dict[str, str]]:
     """Called processes not in the batch come from their latest published version, forms included."""
     diagrams: dict[str, bytes] = {}
@@ -163,7 +133,7 @@ def _dependencies_from_database(
                 forms.setdefault(name, text)
             elif name not in index and name not in diagrams:
                 diagrams[name] = text.encode("utf-8")
-                sub = _index_file(name, diagrams[name])
+                sub = index_file(name, diagrams[name])
                 wanted |= sub.called - defined
                 defined |= set(sub.processes)
     return diagrams, forms
@@ -317,7 +287,7 @@ def load_version(version: ProcessVersion) -> LoadedVersion:
 def process_file(version: ProcessVersion, process_id: str) -> str:
     """The text of the BPMN file of a version that defines `process_id` (for a diagram viewer)."""
     for name, text in version.files.items():
-        if name.endswith(".bpmn") and process_id in _index_file(name, text.encode("utf-8")).processes:
+        if name.endswith(".bpmn") and process_id in index_file(name, text.encode("utf-8")).processes:
             return text
     raise NotFound(f"no diagram of {process_id!r} in version {version.version}")
 

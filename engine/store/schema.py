@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from .uow import Database
 
@@ -23,6 +25,13 @@ def upgrade(database: Database, revision: str = "head") -> None:
     with database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def is_current(database: Database) -> bool:
+    """Whether the schema is at the latest migration (an empty database is not)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(database)).get_heads())
+    with database.engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 def revision(database: Database, message: str) -> None:

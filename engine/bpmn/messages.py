@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .case_fields import without_owned
 from .events import start_events
 
 CORRELATE_PROPERTY = "correlateOn"
@@ -85,7 +86,9 @@ def begin_with_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any
 
 def catch(workflow: BpmnWorkflow, waiting, payload: dict[str, Any]) -> None:
     """Hand the payload to a waiting catch event. Unless the diagram names a variable to receive it
-    (spiffworkflow:messageVariable), its fields become task data, as a form's fields do."""
+    (spiffworkflow:messageVariable), its fields become task data, as a form's fields do; never
+    the fields the engine owns (engine.bpmn.case_fields): a payload's `office` is not the case's."""
+    payload = without_owned(payload)
     definition = waiting.task_spec.event_definition
     workflow.send_event(BpmnEvent(definition, payload))
     if getattr(definition, "message_var", None) is None:

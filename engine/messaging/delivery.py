@@ -1,8 +1,9 @@
 """Messages between processes: a thrown message is stored in the unit of work that threw it
 (engine.runtime.subscriptions), then delivered, each in its own unit of work, to the instance
-waiting for it (matched by name and by the value its catch event correlates on) or to a new
-instance of the process whose start event catches it. A message nobody waits for is kept as
-`unmatched`, visible, and delivered as soon as a matching catch event appears.
+waiting for it (matched by name, by the value its catch event correlates on and by office) or to
+a new instance, in the sender's office, of the process whose start event catches it. A message
+nobody waits for is kept as `unmatched`, visible, and delivered as soon as a matching catch event
+appears.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from sqlalchemy import select
 
 from .. import clock as clocks
 from ..bpmn import execution
+from ..bpmn.case_fields import engine_fields
 from ..bpmn.messages import begin_with_message, catch, json_safe, message_start_event, message_start_names
 from ..definitions import versions
 from ..errors import ProcessFailure
 from ..runtime import audit, steps
-from ..runtime.subscriptions import matches
+from ..runtime.subscriptions import matches, office_of
 from ..store.models import Message, MessageSubscription, Office, ProcessInstance
 from ..store.uow import Database, Transaction, UnitOfWork
 
@@ -127,11 +129,15 @@ def deliver(database: Database, clock: clocks.Clock, message_id: int) -> str | N
 
 def _deliver_to_waiting(tx: Transaction, message: Message) -> bool:
     session = tx.session
-    subscriptions = session.scalars(
-        select(MessageSubscription).where(MessageSubscription.name == message.name).order_by(MessageSubscription.id)
-    )
-    for subscription in subscriptions:
-        if not matches(subscription, message):
+    office = office_of(tx, message)
+    subscriptions = session.execute(
+        select(MessageSubscription, ProcessInstance.office_code)
+        .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+        .where(MessageSubscription.name == message.name)
+        .order_by(MessageSubscription.id)
+    ).all()
+    for subscription, waiting_office in subscriptions:
+        if not matches(subscription, message, office, waiting_office):
             continue
         instance = session.scalar(
             select(ProcessInstance)
@@ -159,13 +165,14 @@ def _mark(message: Message, target: int, now: datetime) -> None:
 
 
 def _start_by_message(tx: Transaction, message: Message) -> int | None:
-    """Start the process whose start event catches this message, for the office in its payload."""
+    """Start the process whose start event catches this message, for the message's office: its
+    sender's (office_of), never another one its payload names."""
     for version in versions.latest_versions(tx):
         loaded = versions.load_version(version)
         if message_start_event(loaded.spec, message.name) is None:
             continue
         source = tx.session.get(ProcessInstance, message.source_instance_id) if message.source_instance_id else None
-        office = message.payload.get("office") or (source.office_code if source else None)
+        office = office_of(tx, message)
         if office is None or tx.session.get(Office, office) is None:
             message.last_error = f"{version.process_id} starts on {message.name}, but the message names no office"
             return None
@@ -174,7 +181,7 @@ def _start_by_message(tx: Transaction, message: Message) -> int | None:
             tx, version, office, title=steps.title_of(payload), started_by=source.started_by_id if source else None
         )
         workflow = steps.new_workflow(loaded)
-        workflow.task_tree.set_data(office=office)
+        workflow.task_tree.set_data(**engine_fields(office))
         with execution.failures_as_process_errors():
             begin_with_message(workflow, message.name, payload)
         audit.record(tx, instance.id, "started", outcome=f"message {message.name}", data=payload or None)

@@ -28,6 +28,7 @@ from forms.validation import accepted
 
 from ..bpmn import budget, execution, outcomes
 from ..bpmn import timers as timer_events
+from ..bpmn.case_fields import engine_fields, without_owned
 from ..bpmn.events import none_start_event
 from ..bpmn.loading import load_definitions
 from ..bpmn.messages import thrown
@@ -177,7 +178,7 @@ class _Run:
         data, errors = accepted(self._form(key), data)
         if not self._valid(getattr(start, "bpmn_id", None), key, errors):
             return
-        self.workflow.task_tree.set_data(**data, office=self.office)
+        self.workflow.task_tree.set_data(**without_owned(data), **engine_fields(self.office))
         self._act(lambda: execution.advance(self.workflow, self.now), returned=False)
 
     def step(self, step: str) -> None:

@@ -3,6 +3,9 @@
 
 A catch event names the variable it correlates on with the property `correlateOn` (e.g.
 `eppe_reference`): it then takes only messages whose payload has the same value under that name.
+Every match is scoped to an office: a message reaches only cases of its sender's office
+(`office_of`), whatever its payload says, so a reference typed in one country never touches
+another country's case.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def sync_subscriptions(tx: Transaction, instance: ProcessInstance, workflow: Bpm
         for message in session.scalars(
             select(Message).where(Message.state == "unmatched", Message.name == subscription.name)
         ):
-            if matches(subscription, message):
+            if matches(subscription, message, office_of(tx, message), instance.office_code):
                 message.state = "pending"
                 woken.append(message)
     for gone in existing.values():
@@ -67,7 +70,23 @@ def sync_subscriptions(tx: Transaction, instance: ProcessInstance, workflow: Bpm
     return woken
 
 
-def matches(subscription: MessageSubscription, message: Message) -> bool:
+def office_of(tx: Transaction, message: Message) -> str | None:
+    """The office a message belongs to: its sending case's. A message posted from outside the cases
+    (engine.messaging.delivery.send) belongs to the office its payload names; None when it names
+    none: the trusted integration that posted it speaks for every office."""
+    if message.source_instance_id is not None:
+        source = tx.session.get(ProcessInstance, message.source_instance_id)
+        if source is not None:
+            return source.office_code
+    office = message.payload.get("office")
+    return None if office is None else str(office)
+
+
+def matches(subscription: MessageSubscription, message: Message, office: str | None, waiting_office: str) -> bool:
+    """Whether a catch event waiting in a case of `waiting_office` takes a message of `office`
+    (office_of): the same office, and the same value of the variable it correlates on."""
+    if office is not None and office != waiting_office:
+        return False
     if subscription.correlation_key is None:
         return True
     value = message.payload.get(subscription.correlation_key)

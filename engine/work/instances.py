@@ -13,6 +13,7 @@ from sqlalchemy import select
 from forms.validation import accepted
 
 from ..bpmn import execution
+from ..bpmn.case_fields import engine_fields, without_owned
 from ..bpmn.parser import form_key
 from ..definitions import versions as definitions
 from ..definitions.catalog import may_start
@@ -53,7 +54,8 @@ def start_instance(
             raise InvalidData("the start form has errors", errors)
 
         workflow = steps.new_workflow(loaded)
-        workflow.task_tree.set_data(**data, office=office_code)  # the start task: its data flows on
+        # The start task: its data flows on, with the fields the engine owns set from the case.
+        workflow.task_tree.set_data(**without_owned(data), **engine_fields(office_code))
         instance = steps.create_instance(
             tx, version, office_code, title=title or steps.title_of(data), started_by=actor.id
         )

@@ -109,7 +109,9 @@ class Transaction:
             raise Conflict("the instance was changed by someone else at the same time; reload and try again") from error
         except IntegrityError as error:
             self.session.rollback()
-            raise Conflict(f"the change clashes with one made at the same time: {error.orig}") from error
+            # The driver's first line names the constraint; PostgreSQL's DETAIL line after it quotes the values.
+            clash = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else "a unique value"
+            raise Conflict(f"the change clashes with one made at the same time: {clash}") from error
         except OperationalError as error:
             self.session.rollback()
             if _is_serialization_failure(error):

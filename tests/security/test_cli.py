@@ -24,11 +24,11 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 import config as settings
-from engine.errors import InvalidData
+from engine.errors import Conflict, InvalidData
 from engine.org import users
 from engine.store import schema
 from engine.store.db import normalize_url
-from engine.store.models import Office, User
+from engine.store.models import ApiToken, Office, User
 from engine.store.uow import Database
 from tests.conftest import PG_URL, T0, _postgres_database
 from web import create_app
@@ -304,3 +304,14 @@ def test_every_command_goes_through_the_one_database_check(app):
     assert {c.name for c in ours} >= {"upgrade", "load", "instances", "add", "token", "validate", "publish", "worker"}
     assert [c.name for c in ours if not isinstance(c, DatabaseCommand)] == []
     assert sorted(c.name for c in ours if not c.needs_schema) == ["upgrade", "validate"]
+
+
+def test_a_clash_at_commit_names_the_constraint_not_the_values(world):
+    with world.uow() as tx:
+        user_id = world.user("project-developer@hti.demo")
+        tx.session.add_all(ApiToken(user_id=user_id, token_hash="secret-salt", created_at=T0) for _ in range(2))
+        with pytest.raises(Conflict) as clash:
+            tx.commit()
+
+    assert "the change clashes with one made at the same time" in str(clash.value)
+    assert "token_hash" in str(clash.value) and "secret-salt" not in str(clash.value)

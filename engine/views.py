@@ -100,6 +100,8 @@ class InstanceView:
     events: list[EventView] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     summary: list[Fact] = field(default_factory=list)
+    reference: str | None = None  # MEFM-HTI-2026-0007 (engine.runtime.references)
+    emergency_id: int | None = None
 
     @classmethod
     def of(cls, row: ProcessInstance, **extra) -> "InstanceView":
@@ -116,7 +118,7 @@ class InstanceView:
             row.started_by_id,
             row.started_at,
             row.completed_at,
-            **extra,
+            **{"reference": row.reference, "emergency_id": row.emergency_id, **extra},
         )
 
 

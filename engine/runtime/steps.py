@@ -9,12 +9,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
-from ..bpmn import execution, outcomes, serializer, task_tree
+from ..bpmn import data_size, execution, outcomes, serializer, task_tree
 from ..definitions.versions import LoadedVersion
 from ..notifications import policy
 from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
 from ..store.uow import Transaction
-from . import audit, subscriptions, timers
+from . import audit, references, subscriptions, timers
 from .human_tasks import sync_human_tasks
 
 
@@ -33,8 +33,10 @@ def create_instance(
     *,
     title: str | None,
     started_by: int | None,
+    emergency_id: int | None = None,
 ) -> ProcessInstance:
-    """A new running instance of `version` for an office (flushed: it has its id)."""
+    """A new running instance of `version` for an office (flushed: it has its id), with its
+    reference (engine.runtime.references) and the emergency it belongs to, if any."""
     office = tx.session.get(Office, office_code)
     now = tx.now()
     instance = ProcessInstance(
@@ -48,6 +50,8 @@ def create_instance(
         started_by_id=started_by,
         started_at=now,
         updated_at=now,
+        reference=references.next_reference(tx, references.kind_of(version.process_id), office_code, now.year),
+        emergency_id=emergency_id,
     )
     tx.session.add(instance)
     tx.session.flush()
@@ -100,7 +104,9 @@ def finish_step(
 
 
 def save(tx: Transaction, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """The one place a case becomes completed: only once its workflow has really run to its end."""
+    """The one place a case becomes completed: only once its workflow has really run to its end.
+    The one place a state is stored too: not when its data is over the limit (ProcessFailure)."""
+    data_size.require_within(workflow)
     instance.state = serializer.dump(workflow)
     instance.updated_at = tx.now()
     if workflow.is_completed() and instance.status == "running":  # a cancelled workflow is completed too

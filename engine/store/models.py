@@ -4,7 +4,7 @@ Plain SQLAlchemy 2 typed mappings."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
@@ -139,6 +139,51 @@ class ProcessDraft(Base):
     __mapper_args__ = {"version_id_col": revision}
 
 
+class Emergency(Base):
+    """An emergency a country office responds to (Hurricane Marisol in Haiti, L3), declared by the
+    regional office; the cases of its response belong to it."""
+
+    __tablename__ = "emergency"
+    __table_args__ = (Index("ix_emergency_office_status", "office_code", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)  # EM-HTI-2026-0001
+    office_code: Mapped[str] = mapped_column(ForeignKey("office.code"))
+    name: Mapped[str] = mapped_column(String(200))
+    crisis_type: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(2))  # L1, L2, L3
+    onset_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, closed
+    declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EmergencyEvent(Base):
+    """The history of an emergency: declared, level changed (from, to), closed, reopened."""
+
+    __tablename__ = "emergency_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    emergency_id: Mapped[int] = mapped_column(ForeignKey("emergency.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # declared, level, closed, reopened
+    level: Mapped[str | None] = mapped_column(String(2))  # the level from then on
+    previous_level: Mapped[str | None] = mapped_column(String(2))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    at: Mapped[datetime]
+
+
+class ReferenceCounter(Base):
+    """The last number given under a reference prefix (MEFM-HTI-2026): the next case takes the
+    next one. The row is locked while it is taken, so two cases never share a number."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (Index("ix_instance_office_status", "office_code", "status"),)
@@ -156,6 +201,10 @@ class ProcessInstance(Base):
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     revision: Mapped[int] = mapped_column(default=1)
+    # The case's own readable name, given when it is created (engine.runtime.references):
+    # MEFM-HTI-2026-0007. The references that link cases are these, never typed ones.
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    emergency_id: Mapped[int | None] = mapped_column(ForeignKey("emergency.id", ondelete="SET NULL"), index=True)
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined", innerjoin=True)
 

@@ -9,7 +9,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 import config as settings
-from engine.bpmn import budget
+from engine.bpmn import budget, data_size
 from engine.clock import SYSTEM_CLOCK
 from engine.notifications import outbox
 from engine.scheduling.ticker import Ticker
@@ -25,6 +25,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     app = Flask(__name__, instance_path=str(settings.ROOT / "instance"))
     app.config.from_object(config)
     budget.configure(budget.StepBudget(tasks=config.STEP_MAX_TASKS, seconds=config.STEP_MAX_SECONDS))
+    data_size.configure(config.MAX_INSTANCE_DATA_BYTES)
     app.extensions["doeflow.db"] = Database.connect(config.DATABASE_URL)
 
     from . import (

@@ -5,7 +5,6 @@ Each rule yields `Finding`s (an element and a message); engine.bpmn.loading turn
 
 from __future__ import annotations
 
-import ast
 from collections import defaultdict
 from typing import Callable, Collection, Iterable, Iterator
 
@@ -257,6 +256,8 @@ def expressions(tree: etree._ElementTree) -> Iterator[Finding]:
 
 
 def _timer(definition: etree._Element, check_expression: Callable[[str], str | None]) -> Iterator[Finding]:
+    from .scripting import constant_value
+
     event = definition.getparent()
     holder = next((h for kind in TIMER_KINDS for h in definition.iterfind(f".//bpmn:{kind}", NS)), None)
     if holder is None:
@@ -271,13 +272,13 @@ def _timer(definition: etree._Element, check_expression: Callable[[str], str | N
         reason = check_expression(text)
         if reason:
             reason = f"timer expression refused: {reason}"
-        else:
+        else:  # an expression over no data ('P' + '9999Y', 10**64) is known now; others at run time
             try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError):
-                value = None  # a real expression: only known at run time
-            if isinstance(value, str):
-                reason = iso_timer_problem(kind, value)
+                known, value = constant_value(text)
+            except Exception as error:
+                reason = f"timer expression fails: {type(error).__name__}: {error}"
+            else:
+                reason = iso_timer_problem(kind, value) if known else None
     if reason:
         yield Finding(event, reason, line=holder.sourceline)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import operator
 import sys
 import time
 from types import CodeType
@@ -18,7 +17,6 @@ from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
     safe_builtins,
-    safer_getattr,
 )
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -26,10 +24,9 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from ..errors import ScriptRefused
+from . import bounds, timers
 
 TIME_LIMIT_SECONDS = 1.0
-MAX_RANGE_ITEMS = 10_000
-MAX_REPEATED_ITEMS = 1_000_000  # `text * n`, `[0] * n`: one operation the time bound cannot stop
 MAX_EXPONENT = 64  # largest constant allowed right of "**" and "<<"
 
 # SpiffWorkflow looks for frames of this file name to report the failing line of a script.
@@ -63,37 +60,6 @@ _MESSAGES = {
 }
 
 
-def _bounded_range(*args: int) -> range:
-    result = range(*args)
-    if len(result) > MAX_RANGE_ITEMS:
-        raise ScriptRefused(f"range() of more than {MAX_RANGE_ITEMS} items is not allowed")
-    return result
-
-
-def _guarded_mul(left: Any, right: Any) -> Any:
-    """`*`, refusing a repetition of a text or a list into more than MAX_REPEATED_ITEMS items."""
-    for sequence, times in ((left, right), (right, left)):
-        if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(times, int):
-            if len(sequence) * max(times, 0) > MAX_REPEATED_ITEMS:
-                raise ScriptRefused(f"a repetition of more than {MAX_REPEATED_ITEMS} items is not allowed")
-    return left * right
-
-
-_INPLACE_OPERATORS = {
-    "+=": operator.iadd,
-    "-=": operator.isub,
-    "*=": _guarded_mul,
-    "/=": operator.itruediv,
-    "//=": operator.ifloordiv,
-    "%=": operator.imod,
-    "**=": operator.ipow,
-    "<<=": operator.ilshift,
-    ">>=": operator.irshift,
-    "|=": operator.ior,
-    "&=": operator.iand,
-    "^=": operator.ixor,
-}
-
 _BUILTINS: dict[str, Any] = {
     **{
         name: value for name, value in safe_builtins.items() if isinstance(value, type) and issubclass(value, Exception)
@@ -113,7 +79,6 @@ _BUILTINS: dict[str, Any] = {
             "isinstance",
             "len",
             "ord",
-            "repr",
             "round",
             "str",
         )
@@ -127,24 +92,37 @@ _BUILTINS: dict[str, Any] = {
     "min": min,
     "set": set,
     "sorted": sorted,
-    "sum": sum,
+    "sum": bounds.bounded_sum,
     "tuple": tuple,
     "zip": zip,
-    "range": _bounded_range,
+    "range": bounds.bounded_range,
+    "format": bounds.format_value,
+    "repr": bounds.checked_repr,
+}
+
+# The operators one C-level call of which can cost seconds or gigabytes: each goes through its checked
+# version (engine.bpmn.bounds) under the name of a guard.
+_CHECKED_OPERATORS = {
+    ast.Mult: (bounds.multiply, "_mul_"),
+    ast.Add: (bounds.add, "_add_"),
+    ast.Pow: (bounds.power, "_pow_"),
+    ast.LShift: (bounds.shift_left, "_lshift_"),
+    ast.Mod: (bounds.modulo, "_mod_"),
 }
 
 # The names RestrictedPython rewrites code to call; they start with "_", so scripts cannot touch them.
 _GUARDS: dict[str, Any] = {
     "__builtins__": _BUILTINS,
-    "_getattr_": safer_getattr,
+    "_getattr_": bounds.checked_getattr,
     "_getitem_": default_guarded_getitem,
     "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
-    "_inplacevar_": lambda op, target, value: _INPLACE_OPERATORS[op](target, value),
+    "_inplacevar_": lambda op, target, value: bounds.INPLACE[op](target, value),
     "_apply_": lambda function, *args, **kwargs: function(*args, **kwargs),
-    "_mul_": _guarded_mul,
+    **{guard: function for function, guard in _CHECKED_OPERATORS.values()},
+    "_format_": bounds.format_value,
 }
 
 
@@ -172,6 +150,11 @@ def _problem(node: ast.AST) -> str | None:
     return _MESSAGES.get(type(node))
 
 
+def _call(function: str, args: list[ast.expr], node: ast.AST) -> ast.Call:
+    name = ast.copy_location(ast.Name(function, ast.Load()), node)
+    return ast.copy_location(ast.Call(func=name, args=args, keywords=[]), node)
+
+
 class _Policy(RestrictingNodeTransformer):
     """RestrictingNodeTransformer plus our own refusals, checked before each node is transformed."""
 
@@ -190,11 +173,16 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
-        if isinstance(node.op, ast.Mult):  # through _mul_, which bounds a repetition's size
-            function = ast.copy_location(ast.Name("_mul_", ast.Load()), node)
-            call = ast.Call(func=function, args=[node.left, node.right], keywords=[])
-            return ast.copy_location(call, node)
-        return node
+        checked = _CHECKED_OPERATORS.get(type(node.op))
+        return node if checked is None else _call(checked[1], [node.left, node.right], node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        # `{value!r:spec}` becomes `{_format_(value, f"spec", conversion)}`, which bounds the width.
+        node = self.node_contents_visit(node)
+        spec = node.format_spec or ast.copy_location(ast.Constant(""), node)
+        conversion = ast.copy_location(ast.Constant(node.conversion), node)
+        value = _call("_format_", [node.value, spec, conversion], node)
+        return ast.copy_location(ast.FormattedValue(value=value, conversion=-1, format_spec=None), node)
 
     def error(self, node: ast.AST, info: str) -> None:
         self.errors.append(f"{info.rstrip('.')} (line {getattr(node, 'lineno', '?')})")
@@ -297,18 +285,36 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise ScriptRefused("service tasks are not supported")
 
 
+def constant_value(source: str) -> tuple[bool, Any]:
+    """(True, its value) for an expression that reads no data (only literals and builtins), which
+    is then evaluated, restricted, as it would be at run time; else (False, None)."""
+    names = {node.id for node in ast.walk(ast.parse(source.strip(), _FILENAME, "eval")) if isinstance(node, ast.Name)}
+    if not names <= set(_BUILTINS):
+        return False, None
+    return True, RestrictedEnvironment().evaluate(source, {})
+
+
 class RestrictedScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine whose errors keep the reason; meant for a RestrictedEnvironment."""
+    """PythonScriptEngine whose errors keep the reason, and whose timer values are checked before
+    SpiffWorkflow reads them; meant for a RestrictedEnvironment."""
 
     def evaluate(self, task, expression, external_context=None):
         try:
-            return super().evaluate(task, expression, external_context)
+            value = super().evaluate(task, expression, external_context)
         except WorkflowTaskException as err:
             # The library reports only "Error evaluating expression '...'"; add why.
             cause = err.__context__
             if isinstance(cause, Exception) and not isinstance(cause, SpiffWorkflowException):
                 err.add_note(f"{type(cause).__name__}: {cause}")
             raise
+        definition = getattr(task.task_spec, "event_definition", None)
+        kind = timers.kind_of(definition)
+        if kind is not None and expression == definition.expression:
+            # On junk the library raises bare exceptions or overflows (a 500), or loops month by month.
+            problem = timers.timer_value_problem(kind, value, timers.now())
+            if problem:
+                raise WorkflowTaskException(f"{problem}; the timer's expression is {expression!r}", task=task)
+        return value
 
     def call_service(self, task, **kwargs):
         # The library's own error path here refers to an undefined name (`script`) and raises NameError.

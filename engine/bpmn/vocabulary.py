@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Collection
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from .timers import now, timer_value_problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -50,11 +50,6 @@ _HUMAN_TAGS = {"subProcess": "sub-process", "adHocSubProcess": "ad-hoc sub-proce
 EVENT_DEFINITION_NAMES = {"compensate": "compensation"}
 REFERENCED_ITEMS = {"messageRef": "message", "signalRef": "signal", "errorRef": "error", "escalationRef": "escalation"}
 TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")  # the order SpiffWorkflow looks for them in
-_TIMER_EXAMPLES = {
-    "timeDate": "a date-time with a zone such as 2030-01-31T09:00:00Z",
-    "timeDuration": "a duration such as PT48H",
-    "timeCycle": "a cycle such as R3/PT1H",
-}
 # Timer text made only of these characters is literal ISO 8601; anything else (quotes, calls) is Python.
 _TIMER_WORD = re.compile(r"[A-Za-z0-9_:+\-.,/]+")
 OMG_NAMESPACE = re.compile(r"https?://www\.omg\.org/spec/")
@@ -64,7 +59,6 @@ OUTCOMES = ("approved", "approved_reduced", "rejected", "endorsed", "not_endorse
 # The properties of a mark: a fixed `outcome` (reached when the element is), or `outcomeField` with
 # `outcomes` (value: outcome, ...) read when the task completes; `reasonField` and `amountField`.
 OUTCOME_PROPERTIES = ("outcome", "outcomeField", "outcomes", "reasonField", "amountField")
-_DURATION = re.compile(r"P[0-9YMWDTHS.,]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,21 +97,10 @@ def is_literal_timer(text: str) -> bool:
     return bool(_TIMER_WORD.fullmatch(text.strip()))
 
 
-def iso_timer_problem(kind: str, text: str) -> str | None:
-    """None if `text` is valid ISO 8601 for a timeDate/timeDuration/timeCycle element, else why not."""
-    text = text.strip()
-    try:
-        if kind == "timeDuration":
-            valid = bool(_DURATION.fullmatch(text)) and bool(TimerEventDefinition.parse_iso_duration(text))
-        elif kind == "timeCycle":
-            valid = text.upper().startswith("R") and bool(TimerEventDefinition.parse_iso_recurring_interval(text))
-        else:
-            if datetime.fromisoformat(text).tzinfo is None:
-                return f"timer date {text!r} has no time zone; add Z or an offset such as +01:00"
-            valid = True
-    except Exception:  # SpiffWorkflow reports a bad duration with a bare Exception
-        valid = False
-    return None if valid else f"timer text is not valid ISO 8601: {text!r} ({kind} needs {_TIMER_EXAMPLES[kind]})"
+def iso_timer_problem(kind: str, text: object) -> str | None:
+    """None if `text` is valid ISO 8601 for a timeDate/timeDuration/timeCycle element, due within
+    reach of now, else why not."""
+    return timer_value_problem(kind, text, now())
 
 
 def camunda_attribute(element: etree._Element, name: str) -> str | None:

@@ -43,6 +43,22 @@ class FixedClock:
         return self._at
 
 
+class TravelledClock(FixedClock):
+    """Time travel (`timers tick --at`): the cases live at the given instant (their timers, due
+    dates and timeline), the world at the real one. What leaves the engine for people, an email, is
+    due at the real now (`real_now`), so the outbox, which runs on the real clock, sends what a
+    simulated 48 hours caused at once instead of when the real clock gets there."""
+
+    def __init__(self, at: datetime, real: Clock | None = None):
+        super().__init__(at)
+        self.real = real or SYSTEM_CLOCK
+
+
+def real_now(clock: Clock) -> datetime:
+    """The instant in the world under `clock`: its own now, unless it travels in time."""
+    return clock.real.now() if isinstance(clock, TravelledClock) else clock.now()
+
+
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("clock instants must be timezone-aware")

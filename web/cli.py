@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 
 from engine.bpmn import loading as bpmn
 from engine.bpmn import references
-from engine.clock import SYSTEM_CLOCK, FixedClock
+from engine.clock import SYSTEM_CLOCK, TravelledClock
 from engine.definitions import versions as definitions
 from engine.errors import EngineError, InvalidData, InvalidDiagram
 from engine.modeling import publishing
@@ -238,7 +238,7 @@ def timers_tick(at: str | None) -> None:
             _fail(f"--at {at!r} is not an ISO 8601 instant")
         if instant.tzinfo is None:
             _fail(f"--at {at!r} has no time zone: write Z or an offset such as -05:00")
-        clock = FixedClock(instant)
+        clock = TravelledClock(instant)  # the emails the timers cause are due now, for `mail flush`
     result = ticker.tick(database(current_app), clock)
     click.echo(
         f"{result.fired} timer(s) fired at {clock.now().isoformat()}"

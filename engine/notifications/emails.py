@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..bpmn.vocabulary import OUTCOMES
-from ..clock import written_time
+from ..clock import real_now, written_time
 from ..store.models import Office, OutboxEmail, ProcessInstance, User
 from ..store.uow import Transaction
 
@@ -56,6 +56,7 @@ def queue(
     insert = postgresql.insert if tx.database.dialect == "postgresql" else sqlite.insert
     office = session.get(Office, instance.office_code)
     now = tx.now()
+    due = real_now(tx.clock)  # sent now even when the step ran at a simulated instant (TravelledClock)
     rows = []
     for user in recipients:
         key = f"{dedupe_key}:{user.id}"
@@ -77,7 +78,7 @@ def queue(
                 "body": body,
                 "state": "pending",
                 "attempts": 0,
-                "next_attempt_at": now,
+                "next_attempt_at": due,
                 "created_at": now,
             }
         )

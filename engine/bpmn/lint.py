@@ -10,6 +10,7 @@ from typing import Callable, Collection, Iterable, Iterator
 
 from lxml import etree
 
+from .case_fields import owned_variables
 from .names import overlong_names, reserved_ids
 from .outcomes import read_mark
 from .vocabulary import (
@@ -356,6 +357,7 @@ def bpmn_findings(tree: etree._ElementTree, context: Context) -> Iterable[Findin
         processes(tree),
         duplicate_ids(tree),
         reserved_ids(tree),
+        owned_variables(tree),
         overlong_names(tree),
         dangling_references(tree),
         data_associations(tree),

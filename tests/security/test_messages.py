@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.bpmn.case_fields import OWNED_FIELDS
+from engine.bpmn.loading import validate_paths
+from engine.errors import InvalidDiagram
 from engine.messaging import delivery
 from engine.modeling import publishing
 from engine.store.models import Message, ProcessInstance
@@ -211,3 +213,12 @@ def test_start_data_never_sets_the_fields_the_engine_owns(world):
     started = instances.start_instance(world.uow(), com, "thrower", "PAN", data)
 
     assert (started.office, started.data["office"]) == ("PAN", "PAN")
+
+
+def test_a_catch_that_would_put_its_payload_into_an_owned_field_is_refused_at_validation(world):
+    path = MESSAGES / "catches_into_office.bpmn"
+    assert [(p.element, p.message) for p in validate_paths([str(path)])] == [
+        ("repaid_def", "message variable 'office' is a field the engine sets itself: name another variable")
+    ]
+    with pytest.raises(InvalidDiagram):
+        publishing.publish(world.uow(), {path.name: path.read_bytes()})

@@ -49,7 +49,8 @@ def deliver_after_commit(tx: Transaction, to_deliver: list[Message]) -> None:
 
 def send(uow: UnitOfWork, name: str, payload: dict[str, Any]) -> int:
     """Post a message from outside the instances (an integration, an administrator, a test): it is
-    stored and delivered exactly as a thrown one. Returns its id."""
+    stored and delivered exactly as a thrown one, to cases of the office its payload names (naming
+    none: of any office; engine.runtime.subscriptions.office_of). Returns its id."""
     with uow as tx:
         message = Message(name=name, payload=json_safe(payload), state="pending", created_at=tx.now())
         tx.session.add(message)

@@ -1,13 +1,13 @@
 """The one way a day or an instant is written for a person: one date format per language, the
-reader's wall clock, the zone beside it."""
+reader's wall clock, the zone beside it; and the real instant under a clock that travels in time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from engine.clock import written_date, written_time
+from engine.clock import FixedClock, TravelledClock, real_now, written_date, written_time
 
 AT = datetime(2026, 12, 3, 19, 5, tzinfo=timezone.utc)
 
@@ -44,3 +44,10 @@ def test_summer_time_shows_in_the_offset():
 @pytest.mark.parametrize("zone", [None, "", "UTC", "Nowhere/Atlantis"])
 def test_utc_and_an_unknown_zone_are_written_as_utc(zone):
     assert written_time(AT, "es", zone) == "3 dic 2026, 19:05 (UTC)"
+
+
+def test_a_travelled_clock_runs_the_cases_at_its_instant_and_the_world_at_the_real_one():
+    real = FixedClock(AT)
+    travelled = TravelledClock(AT + timedelta(hours=48), real)
+    assert (travelled.now(), real_now(travelled)) == (AT + timedelta(hours=48), AT)
+    assert real_now(real) == AT  # a clock that does not travel is the real one (the tests' clock)

@@ -57,7 +57,8 @@ def _read_index(path: str) -> FileIndex | None:
 def files_beside(paths: Sequence[str], *, called_processes: bool = True) -> list[str]:
     """The .dmn files (and, with `called_processes`, the .bpmn files) in the directories of the given
     diagrams that define a decision (a called process) one of them refers to and none of them defines,
-    followed through what the files found refer to in turn. Sorted by path; the given ones left out."""
+    followed through what the files found refer to in turn; where two define the same, the first by
+    path. Sorted by path; the given ones left out."""
     given = {os.path.abspath(p): p for p in paths}
     known = {p: index for p in paths if (index := _read_index(p)) is not None}
     candidates: dict[str, FileIndex] = {}
@@ -69,19 +70,17 @@ def files_beside(paths: Sequence[str], *, called_processes: bool = True) -> list
                     candidates[path] = index
     found: list[str] = []
     while True:
-        chosen = known | {p: candidates[p] for p in found}
-        defined = {d for i in chosen.values() for d in i.decisions_defined} | {
-            p for i in chosen.values() for p in i.processes
-        }
-        wanted = {d for i in chosen.values() for d in i.decisions_used}
+        chosen = [*known.values(), *(candidates[p] for p in found)]
+        wanted = {d for i in chosen for d in i.decisions_used}
         if called_processes:
-            wanted |= {c for i in chosen.values() for c in i.called}
-        wanted -= defined
-        more = [
-            p
-            for p, index in candidates.items()
-            if p not in found and wanted & (index.decisions_defined | set(index.processes))
-        ]
+            wanted |= {c for i in chosen for c in i.called}
+        wanted -= {d for i in chosen for d in _defined(i)}
+        # For each thing still wanted, the first file that defines it: never two that clash.
+        more = {next((p for p, i in candidates.items() if item in _defined(i)), None) for item in wanted} - {None}
         if not more:
             return sorted(found)
-        found += more
+        found += sorted(more)
+
+
+def _defined(index: FileIndex) -> set[str]:
+    return index.decisions_defined | set(index.processes)

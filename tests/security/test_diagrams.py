@@ -246,3 +246,15 @@ def test_a_diagram_alone_in_its_folder_still_names_the_table_it_misses(cli, tmp_
     assert result.exit_code == 1
     assert "decision 'mefm_approval_authority' is not defined in any DMN file" in result.stderr
     assert "taken from beside" not in result.stdout
+
+
+def test_where_two_tables_beside_define_the_decision_only_the_first_is_taken(cli, tmp_path):
+    (tmp_path / "mefm_request.bpmn").write_bytes((SHIPPED / "mefm_request.bpmn").read_bytes())
+    for name in ("a_copy.dmn", "b_copy.dmn"):
+        (tmp_path / name).write_bytes((SHIPPED / "mefm_approval_authority.dmn").read_bytes())
+
+    result = cli("bpmn", "validate", str(tmp_path / "mefm_request.bpmn"))
+
+    assert result.exit_code == 0, result.output
+    taken = re.findall(r"^(\S+): used by the diagrams given, taken from beside them$", result.stdout, re.M)
+    assert taken == [str(tmp_path / "a_copy.dmn")]

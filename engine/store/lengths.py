@@ -11,23 +11,32 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import InvalidData
 
 
-def too_long(instance: object) -> dict[str, str]:
-    """Field -> message for each loaded text attribute of `instance` longer than its column allows."""
+def too_long(instance: object, *, changed_only: bool = False) -> dict[str, str]:
+    """Field -> message for each text attribute of `instance` longer than its column allows: every loaded
+    one, or with `changed_only` those set since the last flush (a row stored long before, on SQLite, can
+    still be changed in its other fields). Never a query inside a flush: unloaded values are not read."""
     state = inspect(instance)
     found = {}
     for attribute in state.mapper.column_attrs:
         column = attribute.columns[0]
         limit = getattr(column.type, "length", None) if isinstance(column.type, String) else None
-        value = state.dict.get(attribute.key)  # only what is loaded: never a query inside a flush
-        if limit and isinstance(value, str) and len(value) > limit:
-            found[attribute.key] = f"Must be at most {limit} characters (it has {len(value)})."
+        if not limit:
+            continue
+        if changed_only:
+            values = state.attrs[attribute.key].history.added or ()
+        else:
+            values = (state.dict.get(attribute.key),)
+        longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+        if longest > limit:
+            found[attribute.key] = f"Must be at most {limit} characters (it has {longest})."
     return found
 
 
 def refuse_too_long(session: Session, _context, _instances) -> None:
-    found = {}
-    for instance in (*session.new, *session.dirty):
-        for key, message in too_long(instance).items():
+    found: dict[str, str] = {}
+    checks = [(i, False) for i in session.new] + [(i, True) for i in session.dirty]
+    for instance, changed_only in checks:
+        for key, message in too_long(instance, changed_only=changed_only).items():
             found.setdefault(key, message)
     if found:
         raise InvalidData(f"too long for the database: {', '.join(sorted(found))}", found)

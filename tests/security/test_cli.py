@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError
 
 import config as settings
@@ -108,6 +108,27 @@ def test_a_row_changed_past_its_column_is_refused_before_anything_is_written(wor
     }
     with world.db.unit_of_work(write=False) as tx:
         assert tx.session.get(Office, "HTI").name != "Haiti " * 40
+
+
+def test_a_row_stored_too_long_before_can_still_be_changed_in_its_other_fields(world):
+    """SQLite kept such text whole before the check: the row is not locked out of every later change."""
+    user_id = world.user("project-developer@hti.demo")
+    if world.db.dialect == "postgresql":  # PostgreSQL never stored one; make the column wider for this row
+        with world.db.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE app_user ALTER COLUMN name TYPE varchar(5000)"))
+    try:
+        with world.db.engine.begin() as connection:
+            connection.execute(update(User).where(User.id == user_id).values(name="N" * 5000))
+
+        users.set_language(world.uow(), user_id, "es")
+
+        with world.db.unit_of_work(write=False) as tx:
+            assert (tx.session.get(User, user_id).language, len(tx.session.get(User, user_id).name)) == ("es", 5000)
+    finally:
+        with world.db.engine.begin() as connection:
+            connection.execute(update(User).where(User.id == user_id).values(name="Project Developer"))
+            if world.db.dialect == "postgresql":
+                connection.execute(text("ALTER TABLE app_user ALTER COLUMN name TYPE varchar(200)"))
 
 
 # --- item 12: no statement values in errors, tracebacks or logs ---------------------------------------

@@ -10,11 +10,11 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
 from ..bpmn import data_size, execution, outcomes, serializer, task_tree
-from ..definitions.versions import LoadedVersion
+from ..definitions.versions import LoadedVersion, load_version
 from ..notifications import policy
 from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
 from ..store.uow import Transaction
-from . import audit, references, subscriptions, timers
+from . import audit, references, search_words, subscriptions, timers
 from .human_tasks import sync_human_tasks
 
 
@@ -83,7 +83,8 @@ def finish_step(
 ) -> Changes:
     """Store the state, bring every projection (human tasks, timers, subscriptions) in line with it,
     queue the emails the step causes (the outcomes its diagram marks among them) and record the end
-    of the process. `returned_by` names who sent work back for revision, `reason` says why."""
+    of the process, and keep the words the case list finds the case by. `returned_by` names who sent
+    work back for revision, `reason` says why."""
     previous = instance.state
     save(tx, instance, workflow)
     timer_changes = timers.sync_timers(tx, instance, workflow)
@@ -99,6 +100,7 @@ def finish_step(
         audit.record(tx, instance.id, "notified", outcome=told.kind, data=data)
     if instance.status == "completed":
         audit.record(tx, instance.id, "completed")
+    search_words.index_case(tx, instance, load_version(instance.process_version), execution.current_data(workflow))
     tx.session.flush()
     return Changes(opened, timer_changes, to_deliver)
 

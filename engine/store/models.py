@@ -15,6 +15,7 @@ from .db import Base
 
 # JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")
+Word = String(40).with_variant(String(40, collation="C"), "postgresql")  # byte order: a prefix is a range
 
 OFFICE_KINDS = ("hq", "regional", "country")
 ROLE_SCOPES = ("country", "regional", "hq")
@@ -186,7 +187,11 @@ class ReferenceCounter(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_instance_office_status", "office_code", "status"),)
+    __table_args__ = (
+        Index("ix_instance_office_status", "office_code", "status"),
+        Index("ix_instance_started_at", "started_at"),  # the case list's sorts
+        Index("ix_instance_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
@@ -210,6 +215,17 @@ class ProcessInstance(Base):
 
     # SQLAlchemy's version counter: an UPDATE that finds another revision raises StaleDataError.
     __mapper_args__ = {"version_id_col": revision}
+
+
+class CaseWord(Base):
+    """The case list's search index: the words of each case (engine.runtime.search_words). A word
+    prefix searched is one range of the primary key, flat however many cases there are."""
+
+    __tablename__ = "case_word"
+    __table_args__ = (Index("ix_case_word_instance_id", "instance_id"),)
+
+    word: Mapped[str] = mapped_column(Word, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
 
 
 class HumanTask(Base):

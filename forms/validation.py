@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,11 @@ from . import rules
 # SpiffWorkflow's serializer decodes any dict with this key as one of its own objects.
 RESERVED_KEYS = frozenset({"typename"})
 MAX_DEPTH = 20
+# A code point of a UTF-16 surrogate: never a character (a decoded JSON string holds one only when
+# it was escaped alone, "\udfff"), and no database or UTF-8 encoder takes it.
+SURROGATE = re.compile("[\ud800-\udfff]")
+# What a draft must respect although it may be incomplete: how much it holds, never what it says.
+DRAFT_BOUNDS = frozenset({"maxItems", "maxLength", "maxProperties"})
 
 
 def check_schema(schema: Any) -> str | None:
@@ -54,7 +60,7 @@ def field_errors(schema: dict | None, data: Any, context: Mapping | None = None)
     The form's cross-field rules (`x-rules`) read a value not typed on the form from `context`."""
     if not isinstance(data, dict):
         return {"": "the submitted data must be an object of fields"}
-    errors = _reserved_keys(data, "", 0)
+    errors = unsafe_values(data)
     if schema is None:
         return errors
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
@@ -66,21 +72,65 @@ def field_errors(schema: dict | None, data: Any, context: Mapping | None = None)
     return errors
 
 
-def _reserved_keys(value: Any, path: str, depth: int) -> dict[str, str]:
-    if depth > MAX_DEPTH:
-        return {path: "the data is nested too deeply"}
+def draft_errors(schema: dict | None, data: Any) -> dict[str, str]:
+    """What a draft may not keep: values no store could keep (`unsafe_values`) and more than the
+    form holds (more lines than maxItems, longer text than maxLength). A draft may be incomplete or
+    wrong, never bigger than the form allows: the task page renders every line it keeps."""
+    if not isinstance(data, dict):
+        return {"": "Must be a group of fields."}
+    errors = unsafe_values(data)
+    if schema is None:
+        return errors
+    validator = Draft202012Validator(schema)
+    for error in validator.iter_errors(data):
+        if error.validator in DRAFT_BOUNDS:
+            errors.setdefault(_path(error), _message(error))
+    return errors
+
+
+def value_problem(value: Any) -> str | None:
+    """Why one value cannot be stored as task data (JSON, UTF-8 text, PostgreSQL), or None: a number
+    that is not finite (NaN, Infinity), text with a NUL character or a lone surrogate."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Must be a finite number."
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Must not contain NUL characters."
+        if SURROGATE.search(value):
+            return "Must be valid Unicode text."
+    return None
+
+
+def unsafe_values(data: Any, *, reserved: bool = True) -> dict[str, str]:
+    """Per field path, the names and values no store could keep: `value_problem`s in names or
+    values, nesting past MAX_DEPTH and, unless `reserved` is false, reserved names (SpiffWorkflow's
+    `typename`, a leading `_`). One walk, each value once, no recursion."""
     found: dict[str, str] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if key in RESERVED_KEYS or str(key).startswith("_"):
-                found[here] = f"'{key}' is a reserved name and cannot be used as a field"
-            else:
-                found.update(_reserved_keys(item, here, depth + 1))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found.update(_reserved_keys(item, f"{path}.{i}" if path else str(i), depth + 1))
+    pending: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while pending:
+        value, path, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            found[path] = "the data is nested too deeply"
+            continue
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{path}.{key}" if path else str(key)
+                if value_problem(key) is not None:
+                    found[_printable(here)] = "Not a valid field name."
+                elif reserved and (key in RESERVED_KEYS or str(key).startswith("_")):
+                    found[here] = f"'{key}' is a reserved name and cannot be used as a field"
+                else:
+                    pending.append((item, here, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((item, f"{path}.{i}" if path else str(i), depth + 1) for i, item in enumerate(value))
+        elif (why := value_problem(value)) is not None:
+            found[path] = why
     return found
+
+
+def _printable(path: str) -> str:
+    # A field path is shown and sent back as JSON: the characters it may not hold are escaped.
+    return SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", path).replace("\x00", "\\u0000")
 
 
 def _path(error: ValidationError) -> str:
@@ -153,6 +203,10 @@ _SPANISH = [
     (r"Give at least (\d+)\.", r"Indique al menos \1."),
     (r"Give at most (\d+)\.", r"Indique como máximo \1."),
     (r"Unexpected field: (.+)", r"Campo inesperado: \1"),
+    (r"Must be a finite number\.", "Debe ser un número finito."),
+    (r"Must not contain NUL characters\.", "No debe contener caracteres NUL."),
+    (r"Must be valid Unicode text\.", "Debe ser texto Unicode válido."),
+    (r"Not a valid field name\.", "Nombre de campo no válido."),
 ]
 
 

@@ -15,6 +15,8 @@ from engine.notifications import outbox
 from engine.scheduling.ticker import Ticker
 from engine.store.uow import Database
 
+from . import jsonbody
+
 csrf = CSRFProtect()
 
 
@@ -24,6 +26,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     config = config or settings.load()
     app = Flask(__name__, instance_path=str(settings.ROOT / "instance"))
     app.config.from_object(config)
+    app.json = jsonbody.StrictJSONProvider(app)  # request.get_json() refuses NaN and Infinity
     budget.configure(budget.StepBudget(tasks=config.STEP_MAX_TASKS, seconds=config.STEP_MAX_SECONDS))
     data_size.configure(config.MAX_INSTANCE_DATA_BYTES)
     app.extensions["doeflow.db"] = Database.connect(config.DATABASE_URL)

@@ -19,8 +19,9 @@ from engine.org import users
 from engine.store.uow import UnitOfWork
 from engine.views import EventView, InstanceView, TaskView
 from engine.work import instances, tasks
+from forms.validation import unsafe_values
 
-from . import answers, database, openapi
+from . import answers, database, jsonbody, openapi
 from .ui import language
 
 PREFIX = "/api/v1"
@@ -138,16 +139,16 @@ def _body(*, required: set[str], allowed: set[str]) -> dict[str, Any]:
     """The request's JSON object, checked against the envelope (`data` is always a form object)."""
     raw = request.get_data(cache=True)
     try:
-        body = json.loads(raw) if raw.strip() else {}
-        nul = _has_nul(body)
+        body = jsonbody.loads(raw) if raw.strip() else {}
     except ValueError as error:
         raise InvalidData(f"the request body is not valid JSON: {error}") from error
     except RecursionError as error:
         raise InvalidData("the request body is nested too deeply") from error
     if not isinstance(body, dict):
         raise InvalidData("the request body must be a JSON object")
-    if nul:
-        raise InvalidData("the request body must not contain NUL characters (\\u0000)")
+    unsafe = unsafe_values(body, reserved=False)
+    if unsafe:  # NUL, a lone surrogate: text no store keeps, in the form's data or in the envelope
+        raise InvalidData("the request body holds text or numbers that cannot be stored", unsafe)
     fields = {name: "This field is required." for name in sorted(required - body.keys())}
     fields |= {name: "Unexpected field." for name in body if name not in allowed}
     for name in required & body.keys():
@@ -158,16 +159,6 @@ def _body(*, required: set[str], allowed: set[str]) -> dict[str, Any]:
     if fields:
         raise InvalidData("the request body has errors", fields)
     return body
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -13,6 +13,8 @@ from engine.views import AttachmentView
 from engine.work.attachments import Download
 from engine.work.uploads import Upload
 
+from .form_parts import CountedFormParser
+
 # The routes a file may be posted to; every other route keeps the ordinary body limit.
 UPLOAD_ENDPOINTS = frozenset({"api.upload_attachment", "attachments.upload", "tasks.submit"})
 
@@ -21,7 +23,9 @@ class Request(flask.Request):
     """The upload routes accept one attachment's limit (DOEFLOW_MAX_ATTACHMENT_BYTES) on top of the
     ordinary body limit (DOEFLOW_MAX_CONTENT_LENGTH), so a file at the limit gets through and the
     engine refuses one over it with a clear 413. Decided when the route is matched, before the
-    CSRF check reads the form."""
+    CSRF check reads the form. Every form post holds at most MAX_FORM_PARTS fields (form_parts)."""
+
+    form_data_parser_class = CountedFormParser
 
     @property
     def max_content_length(self) -> int | None:

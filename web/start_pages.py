@@ -73,7 +73,9 @@ def _keep_draft(process_id: str, office: str):
     read = lambda schema: formparse.parse_submission(schema or {}, request.form)  # noqa: E731
     page = start_drafts.save_start_draft(uow(), current_user.id, process_id, office, read)
     if not page.saved:
-        return _form_page(page.process, page.values, _office_missing(), office, status=400)
+        # The office's message in the user's words; the form's own go through localize.
+        errors = page.errors | (_office_missing() if "office" in page.errors else {})
+        return _form_page(page.process, page.values, errors, office, status=400)
     flash(_("Draft saved. Open this form again to go on; starting the case deletes the draft."), "info")
     return redirect(url_for("start.form", process_id=process_id, office=office))
 

@@ -1,5 +1,6 @@
-"""Start forms kept without starting: one draft per person, process and office, not validated,
-filled in again when the start form is opened, and deleted when the case is started."""
+"""Start forms kept without starting: one draft per person, process and office, not validated
+(only bounded: never more lines or longer text than the form allows), filled in again when the
+start form is opened, and deleted when the case is started."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+
+from forms.validation import draft_errors
 
 from ..definitions import catalog
 from ..definitions.catalog import StartableProcess
@@ -61,6 +64,9 @@ def save_start_draft(
             raise InvalidData("a draft is a group of fields", {"": "Must be a group of fields."})
         if office_code not in process.offices:
             return StartPage(process, office_code, data, errors={"office": OFFICE_ERROR})
+        errors = draft_errors(process.form, data)  # unchecked, but never bigger than the form allows
+        if errors:
+            return StartPage(process, office_code, data, errors=errors)
         draft = tx.session.scalar(
             select(StartDraft)
             .where(

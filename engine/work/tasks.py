@@ -8,7 +8,7 @@ from typing import Any, Literal
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, or_, select, union_all
 
-from forms.validation import accepted
+from forms.validation import accepted, draft_errors
 
 from ..bpmn import execution
 from ..definitions import versions as definitions
@@ -131,9 +131,14 @@ def save_draft(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, Any
 
 
 def keep_draft(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> TaskView:
+    """Keep `data` as the actor's draft: unchecked but for what no draft may hold (draft_errors)."""
     if not isinstance(data, dict):
         raise InvalidData("a draft is a group of fields", {"": "Must be a group of fields."})
     _require_open(tx, task)
+    instance = tx.session.get(ProcessInstance, task.instance_id)
+    errors = draft_errors(definitions.load_version(instance.process_version).form(task.form_key), data)
+    if errors:
+        raise InvalidData("the draft holds more than its form allows, or what cannot be stored", errors)
     if task.assignee_id is None and _is_candidate(actor, task):
         task.assignee_id = actor.id
         audit.record(tx, task.instance_id, "claimed", actor_id=actor.id, task=task)

@@ -276,6 +276,14 @@ ES = {
     "The process ran past what one step may do, at “%(step)s”: a loop that never ends?": (
         "El proceso superó lo que puede hacer un solo paso, en “%(step)s”: ¿un bucle que nunca termina?"
     ),
+    # --- issue 15 items 5, 7, 9: form data and addresses ---
+    "The form was sent with %(n)s fields, more than it has: nothing was saved.": (
+        "El formulario se envió con %(n)s campos, más de los que tiene: no se guardó nada."
+    ),
+    "The address holds a NUL character, which names nothing here.": (
+        "La dirección contiene un carácter NUL, que no designa nada aquí."
+    ),
+    # (end of issue 15 items 5, 7, 9)
 }
 
 

@@ -123,6 +123,7 @@ _GUARDS: dict[str, Any] = {
     "_apply_": lambda function, *args, **kwargs: function(*args, **kwargs),
     **{guard: function for function, guard in _CHECKED_OPERATORS.values()},
     "_format_": bounds.format_value,
+    "_str_": bounds.checked_str,
 }
 
 
@@ -175,6 +176,12 @@ class _Policy(RestrictingNodeTransformer):
         node = self.node_contents_visit(node)
         checked = _CHECKED_OPERATORS.get(type(node.op))
         return node if checked is None else _call(checked[1], [node.left, node.right], node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        node = super().visit_Call(node)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str":
+            node.func = ast.copy_location(ast.Name("_str_", ast.Load()), node.func)  # a value turned into text
+        return node
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
         # `{value!r:spec}` becomes `{_format_(value, f"spec", conversion)}`, which bounds the width.
@@ -307,7 +314,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
             if isinstance(cause, Exception) and not isinstance(cause, SpiffWorkflowException):
                 err.add_note(f"{type(cause).__name__}: {cause}")
             raise
-        definition = getattr(task.task_spec, "event_definition", None)
+        definition = getattr(getattr(task, "task_spec", None), "event_definition", None)
         kind = timers.kind_of(definition)
         if kind is not None and expression == definition.expression:
             # On junk the library raises bare exceptions or overflows (a 500), or loops month by month.

@@ -71,6 +71,7 @@ HOSTILE = [
     Hostile("x = '\\t' * 100000\ny = x.expandtabs(100000)", LONG, "tabs expanded"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = f'{x}'", LONG, "a list of one long text, formatted"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = repr(x)", LONG, "the same list through repr()"),
+    Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = str(x)", LONG, "the same list through str()"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = '%s' % (x,)", LONG, "the same list through %s"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000", DATA, "the same list kept in the data (a gigabyte of JSON)"),
     Hostile("x = 'a' * 1000000", DATA, "a text of a million characters kept in the data"),
@@ -101,8 +102,16 @@ ORDINARY = [
         "texts",
     ),
     Ordinary(
-        "lines = [1, 2] + [3]\nlines.extend([4])\ntotal = sum(lines)\nflat = sum([[1], [2]], [])\nkey = repr(lines)",
-        {"lines": [1, 2, 3, 4], "total": 10, "flat": [1, 2], "key": "[1, 2, 3, 4]"},
+        "lines = [1, 2] + [3]\nlines.extend([4])\ntotal = sum(lines)\nflat = sum([[1], [2]], [])\nkey = repr(lines)\n"
+        "text = str(total) + str(lines)\nis_text = isinstance(text, str)",
+        {
+            "lines": [1, 2, 3, 4],
+            "total": 10,
+            "flat": [1, 2],
+            "key": "[1, 2, 3, 4]",
+            "text": "10[1, 2, 3, 4]",
+            "is_text": True,
+        },
         "lists",
     ),
 ]

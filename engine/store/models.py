@@ -222,7 +222,7 @@ class CaseWord(Base):
     prefix searched is one range of the primary key, flat however many cases there are."""
 
     __tablename__ = "case_word"
-    __table_args__ = (Index("ix_case_word_instance_id", "instance_id"),)
+    __table_args__ = (Index("ix_case_word_instance", "instance_id", "word"),)
 
     word: Mapped[str] = mapped_column(Word, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)

@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["instance_id"], ["process_instance.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("word", "instance_id"),
     )
-    op.create_index("ix_case_word_instance_id", "case_word", ["instance_id"], unique=False)
+    op.create_index("ix_case_word_instance", "case_word", ["instance_id", "word"], unique=False)
     op.create_index("ix_instance_started_at", "process_instance", ["started_at"], unique=False)
     op.create_index("ix_instance_updated_at", "process_instance", ["updated_at"], unique=False)
     _index_the_cases_that_exist()
@@ -53,5 +53,5 @@ def _index_the_cases_that_exist() -> None:
 def downgrade() -> None:
     op.drop_index("ix_instance_updated_at", table_name="process_instance")
     op.drop_index("ix_instance_started_at", table_name="process_instance")
-    op.drop_index("ix_case_word_instance_id", table_name="case_word")
+    op.drop_index("ix_case_word_instance", table_name="case_word")
     op.drop_table("case_word")

@@ -251,7 +251,7 @@ def checked_getattr(value: Any, name: str, *default: Any) -> Any:
     found = safer_getattr(value, name, *default)
     if isinstance(value, (str, bytes)) and name in _TEXT_METHODS:
         method = _TEXT_METHODS[name]
-        return lambda *args: method(value, *args)
+        return lambda *args, **kwargs: method(value, *args, **kwargs)
     if isinstance(value, list) and name == "extend":
         return lambda more: _extend(value, more)
     return found

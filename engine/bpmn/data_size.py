@@ -35,19 +35,25 @@ def current() -> int:
 
 def require_within(workflow: BpmnWorkflow) -> None:
     """Raise ProcessFailure, naming the first task (in the order they ran) whose data takes more
-    than the limit."""
+    than the limit, or the message thrown (its payload is stored too) whose payload does."""
     limit, memo = _limit, {}  # task data share their values: each is measured once
     culprit = next((t for t in _tasks(workflow) if rendered_size(t.data, limit, memo) > limit), None)
-    if culprit is None and rendered_size(workflow.data, limit, memo) <= limit:
-        return
-    spec = culprit.task_spec if culprit is not None else None
-    element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)
-    raise ProcessFailure(
-        element,
-        f"the data of this case would take more than {limit:,} bytes (DOEFLOW_MAX_INSTANCE_DATA_BYTES), "
-        "so nothing of this step was saved; keep long texts and lists out of the case's data",
-        name=getattr(spec, "bpmn_name", None),
-    )
+    if culprit is not None or rendered_size(workflow.data, limit, memo) > limit:
+        spec = (culprit or workflow.last_task or workflow.task_tree).task_spec
+        raise ProcessFailure(
+            getattr(spec, "bpmn_id", None) or spec.name,
+            f"the data of this case would take more than {limit:,} bytes (DOEFLOW_MAX_INSTANCE_DATA_BYTES), "
+            "so nothing of this step was saved; keep long texts and lists out of the case's data",
+            name=getattr(spec, "bpmn_name", None),
+        )
+    for event in workflow.bpmn_events:
+        if rendered_size(event.payload, limit, memo) > limit:
+            name = getattr(event.event_definition, "name", None) or "a message"
+            raise ProcessFailure(
+                None,
+                f"the payload of the message {name!r} would take more than {limit:,} bytes "
+                "(DOEFLOW_MAX_INSTANCE_DATA_BYTES), so nothing of this step was saved",
+            )
 
 
 def _tasks(workflow: BpmnWorkflow) -> list[Task]:

@@ -69,6 +69,7 @@ HOSTILE = [
     Hostile("x = 'a'.ljust(10**9)", LONG, "a text padded to a billion"),
     Hostile("x = 'a' * 1000000\ny = x.replace('a', 'bb')", LONG, "a replace that doubles a text"),
     Hostile("x = '\\t' * 100000\ny = x.expandtabs(100000)", LONG, "tabs expanded"),
+    Hostile("x = '\\t' * 100000\ny = x.expandtabs(tabsize=100000)", LONG, "tabs expanded, the size by name"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = f'{x}'", LONG, "a list of one long text, formatted"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = repr(x)", LONG, "the same list through repr()"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = str(x)", LONG, "the same list through str()"),
@@ -187,6 +188,21 @@ def test_a_task_answer_that_takes_the_data_past_the_limit_is_refused_and_the_tas
     with world.db.unit_of_work(world.clock, write=False) as tx:
         assert tx.session.get(HumanTask, task_id).state == "open"
     assert api.complete(PD_HTI, task_id, {"note": "x" * 5_000}).status_code == 200
+
+
+def test_a_message_payload_past_the_limit_is_refused_and_nothing_saved(app, world):
+    """The payload is stored (the state, the message row) as many times as it names one text."""
+    files = {"hostile_payload.bpmn": (SCRIPTS / "hostile_payload.bpmn").read_bytes()}
+    publishing.publish(world.uow(), files)
+    api, before, peak = Api(app, world), _saved(world), _peak_mb()
+
+    response = api.start(PD_HTI, "HTI", {"size": 900_000, "copies": 1000}, "hostile_payload")
+
+    assert response.status_code == 422, response.json
+    assert "the payload of the message 'HostileSaid' would take more than 1,000,000 bytes" in response.json["error"]
+    assert _peak_mb() - peak < MEMORY_MB
+    assert _saved(world) == before
+    assert api.start(PD_HTI, "HTI", {"size": 900_000, "copies": 1}, "hostile_payload").status_code == 201
 
 
 def test_the_data_limit_is_read_from_the_settings(db, monkeypatch, data_limit):

@@ -133,7 +133,11 @@ def modulo(left: Any, right: Any, operation: Callable = operator.mod) -> Any:
         if "*" in (match.group("width") or "") + (match.group("precision") or ""):
             raise _refuse("a * width or precision in %-formatting is not allowed; write the number")
         _check_width(match.group("width"), match.group("precision"))
-    values = right.values() if isinstance(right, dict) else right if isinstance(right, tuple) else (right,)
+    if isinstance(right, dict):  # `%(key)s` takes one value; a bare `%s` shows the whole dict
+        keyed = all(m.group(0).startswith("%(") for m in conversions)
+        values = list(right.values()) if keyed else [right]
+    else:
+        values = right if isinstance(right, tuple) else (right,)
     largest = max((rendered_size(v, MAX_LENGTH) for v in values), default=0)
     if len(text) + len(conversions) * largest > MAX_LENGTH:
         raise _long_text()

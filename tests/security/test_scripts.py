@@ -74,6 +74,11 @@ HOSTILE = [
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = repr(x)", LONG, "the same list through repr()"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = str(x)", LONG, "the same list through str()"),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000\ny = '%s' % (x,)", LONG, "the same list through %s"),
+    Hostile(
+        "s = 'a' * 500000\nd = {str(i): s for i in range(1000)}\nx = '%s' % d",
+        LONG,
+        "a dict of one long text through %s",
+    ),
     Hostile("s = 'a' * 1000000\nx = [s] * 1000", DATA, "the same list kept in the data (a gigabyte of JSON)"),
     Hostile("x = 'a' * 1000000", DATA, "a text of a million characters kept in the data"),
 ]

@@ -1,6 +1,6 @@
 """What every response carries against hostile pages and clients: security headers, sign-in
-throttling, addresses with a NUL character refused (the answers for too large and too many
-requests are in web/errors.py)."""
+throttling, addresses and form posts with a NUL character refused (the answers for too large and
+too many requests are in web/errors.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.datastructures import MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # No 'unsafe-inline' anywhere: no page has an inline script, and bpmn-js styles its SVG through the
@@ -86,8 +87,15 @@ def _add_headers(response: Response) -> Response:
 
 
 def _refuse_nul() -> None:
-    """A NUL character names nothing here (PostgreSQL refuses it in text): an address holding one,
-    in its path or its query, is a bad request for every route, answered before any view reads it."""
-    query = request.args.items(multi=True)
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in query):
+    """A NUL character is no part of any address, name or text here (PostgreSQL refuses it in
+    text): an address holding one in its path or its query, or a form post in a field's name or
+    value (the sign-in's email, a reason, a schema), is a bad request for every route, answered
+    before any view reads it."""
+    if "\x00" in request.path or _holds_nul(request.args):
         abort(400, description=_("The address holds a NUL character, which names nothing here."))
+    if request.method == "POST" and _holds_nul(request.form):
+        abort(400, description=_("The form holds a NUL character, which no field may hold: nothing was saved."))
+
+
+def _holds_nul(values: MultiDict) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))

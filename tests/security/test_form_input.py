@@ -316,3 +316,30 @@ def test_a_nul_in_any_address_is_400_not_a_server_error(form_site, world):
             response = browser.post(address)
         assert response.status_code == 400, (method, address, response.status_code)
         assert "NUL character" in response.get_data(as_text=True), (method, address)
+
+
+@dataclass(frozen=True)
+class NulPost:
+    address: str  # {instance} and {task} filled in
+    form: dict[str, str]
+    id: str
+
+
+NUL_POSTS = [
+    NulPost("/login", {"email": "chief-of-mission\x00@hti.demo", "password": "x"}, "the sign-in's email"),
+    NulPost("/tasks/{task}", {"_action": "complete", "note": "a\x00b"}, "a task form's text"),
+    NulPost("/tasks/{task}", {"_action": "draft", "note\x00": "b"}, "a draft's field name"),
+    NulPost("/start/form_input", {"office": "HTI", "note": "x", "lines.0.what": "\x00"}, "a start form's line"),
+    NulPost("/instances/{instance}/comments", {"text": "a\x00b"}, "a comment"),
+    NulPost("/instances/{instance}/cancel", {"reason": "a\x00b", "confirm": "yes"}, "a cancel's reason"),
+]
+
+
+@pytest.mark.parametrize("case", NUL_POSTS, ids=[c.id for c in NUL_POSTS])
+def test_a_nul_in_a_form_post_is_400_and_nothing_is_saved(form_site, world, case):
+    instance_id, task_id = _case(Api(form_site, world))
+    browser, before = _browser(form_site), _saved(world)
+    browser.get(f"/tasks/{task_id}")
+    response = browser.post(case.address.format(instance=instance_id, task=task_id), case.form)
+    assert response.status_code == 400 and "NUL character" in response.get_data(as_text=True)
+    assert _saved(world) == before

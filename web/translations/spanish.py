@@ -283,7 +283,48 @@ ES = {
     "The address holds a NUL character, which names nothing here.": (
         "La dirección contiene un carácter NUL, que no designa nada aquí."
     ),
+    "The form holds a NUL character, which no field may hold: nothing was saved.": (
+        "El formulario contiene un carácter NUL, que ningún campo admite: no se guardó nada."
+    ),
     # (end of issue 15 items 5, 7, 9)
+    # --- issue 14 part B: the case list, its exports, the inbox's search ---
+    "Cases": "Casos",
+    "Search": "Buscar",
+    "Title, reference, a word of the case": "Título, referencia, una palabra del caso",
+    "Emergency": "Emergencia",
+    "SLA": "SLA",
+    "Current holder": "A cargo ahora",
+    "Anyone": "Cualquiera",
+    "Me": "Yo",
+    "Started from": "Iniciado desde",
+    "Started until": "Iniciado hasta",
+    "Done by me": "Con tareas hechas por mí",
+    "Sort": "Ordenar",
+    "Newest started": "Iniciados más recientes",
+    "Last changed": "Cambiados más recientes",
+    "Soonest due": "Plazo más próximo",
+    "1 case": "1 caso",
+    "%(num)d cases": "%(num)d casos",
+    "page %(page)d of %(pages)d": "página %(page)d de %(pages)d",
+    "Export CSV": "Exportar CSV",
+    "Export XLSX": "Exportar XLSX",
+    "An export holds the first %(cap)d cases of the list.": "Una exportación contiene los primeros %(cap)d casos de la lista.",
+    "Reference": "Referencia",
+    "Title": "Título",
+    "Last change": "Último cambio",
+    "+%(n)d more": "+%(n)d más",
+    "Pages": "Páginas",
+    "Previous": "Anterior",
+    "Next": "Siguiente",
+    "No case matches.": "Ningún caso coincide.",
+    "On time": "A tiempo",
+    "Due soon": "Vence pronto",
+    "Breached": "Incumplido",
+    "Next due (UTC)": "Próximo plazo (UTC)",
+    "Started (UTC)": "Iniciado (UTC)",
+    "Last change (UTC)": "Último cambio (UTC)",
+    "Link": "Enlace",
+    # (end of issue 14 part B)
 }
 
 

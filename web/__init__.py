@@ -35,9 +35,11 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         api,
         api_attachments,  # noqa: F401 - its routes join the API's blueprint
         api_case,  # noqa: F401 - its routes join the API's blueprint
+        api_cases,  # noqa: F401 - its routes join the API's blueprint
         attachment_pages,
         auth,
         case_pages,
+        cases,
         cli,
         downloads,
         errors,
@@ -61,7 +63,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     errors.init_app(app)
     expired_forms.init_app(app)
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
-    blueprints += (attachment_pages.bp, case_pages.bp)
+    blueprints += (attachment_pages.bp, case_pages.bp, cases.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF token there.

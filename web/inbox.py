@@ -20,11 +20,7 @@ def index():
     tab = request.args.get("tab", "all")
     if tab not in TABS:
         abort(404)
-    filters = {
-        "process": request.args.get("process") or "",
-        "office": request.args.get("office") or "",
-        "overdue": request.args.get("overdue") == "1",
-    }
+    filters = _filters()
     page = pages.inbox_page(
         uow(write=False),
         current_user.id,
@@ -32,9 +28,24 @@ def index():
         process_id=filters["process"] or None,
         office=filters["office"] or None,
         due_before=now() if filters["overdue"] else None,
+        q=filters["q"],
+        sort=filters["sort"],
     )
-    shown = dict(rows=page.rows, started=page.started, processes=page.processes, offices=page.offices)
-    return render_template("inbox.html", tab=tab, filters=filters, **shown)
+    kept = {name: filters[name] for name in ("process", "office", "q") if filters[name]}
+    kept |= {"overdue": "1"} if filters["overdue"] else {}
+    return render_template("inbox.html", filters=filters, kept=kept, **page.__dict__)
+
+
+def _filters() -> dict:
+    """The inbox's filters, search and sort from the query string (an unknown sort is the default)."""
+    sort = request.args.get("sort") or "due"
+    return {
+        "process": request.args.get("process") or "",
+        "office": request.args.get("office") or "",
+        "overdue": request.args.get("overdue") == "1",
+        "q": (request.args.get("q") or "").strip()[:200],
+        "sort": sort if sort in tasks.INBOX_SORTS else "due",
+    }
 
 
 def _back(task_id: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from . import openapi_attachments, openapi_case
+from . import openapi_attachments, openapi_case, openapi_cases
 from .openapi_parts import (
     JSON_SCHEMA,
     OPTIONAL_TIME,
@@ -262,6 +262,8 @@ RESPONSES |= openapi_attachments.RESPONSES
 PATHS |= openapi_attachments.PATHS
 SCHEMAS |= openapi_case.SCHEMAS
 PATHS |= openapi_case.PATHS
+SCHEMAS |= openapi_cases.SCHEMAS
+PATHS |= openapi_cases.PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

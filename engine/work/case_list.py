@@ -244,11 +244,11 @@ def _conditions(actor: org.Actor, wanted: CaseFilter, sla: SlaTerms) -> list:
             HumanTask.assignee_id == actor.id, HumanTask.state == "completed", HumanTask.completed_by_id == actor.id
         )
         conditions.append(Instance.id.in_(done))
-    conditions += _searched(wanted.q)
+    conditions += searched(wanted.q)
     return conditions
 
 
-def _searched(q: str) -> list:
+def searched(q: str) -> list:
     """A case's own reference is found by the unique index; words by `case_word`: the longest word
     (likely the rarest) gives the candidate ids, each other word is checked per candidate, so a
     common word beside a rare one does not read its whole list."""

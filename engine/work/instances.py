@@ -118,10 +118,11 @@ def started_by(uow: UnitOfWork, actor_id: int, *, limit: int = 200) -> list[Inst
         return started_rows(tx, org.load_actor(tx.session, actor_id), limit=limit)
 
 
-def started_rows(tx: Transaction, actor: org.Actor, *, limit: int = 200) -> list[InstanceView]:
+def started_rows(tx: Transaction, actor: org.Actor, *, limit: int = 200, where: tuple = ()) -> list[InstanceView]:
+    """The instances the actor started, newest first; `where` narrows them (a search)."""
     rows = tx.session.scalars(
         select(ProcessInstance)
-        .where(ProcessInstance.started_by_id == actor.id)
+        .where(ProcessInstance.started_by_id == actor.id, *where)
         .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
         .limit(limit)
     ).all()

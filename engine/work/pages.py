@@ -14,7 +14,7 @@ from ..notifications import policy
 from ..org import offices as org
 from ..store.uow import Transaction, UnitOfWork
 from ..views import AttachmentView, EventView, InstanceView, TaskView
-from . import attachments, cancel, instances, tasks
+from . import attachments, cancel, case_list, instances, tasks
 
 Tab = Literal["all", "mine", "claimable", "started"]
 
@@ -59,6 +59,7 @@ class InboxPage:
     started: list[InstanceView]  # the instances the actor started (the "started" tab)
     processes: dict[str, str]  # process id -> name, for the filter
     offices: list[str]  # the offices to filter by
+    counts: dict[str, int]  # tab -> how many it holds under the same filters and search
 
 
 @dataclass(frozen=True)
@@ -157,17 +158,24 @@ def inbox_page(
     process_id: str | None = None,
     office: str | None = None,
     due_before: datetime | None = None,
+    q: str = "",
+    sort: str = "due",
 ) -> InboxPage:
+    """The inbox's tab, narrowed and searched (as the case list searches), sorted by a column, with
+    the count of every tab under the same filters."""
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
+        narrowed = tasks.InboxFilter(process_id, office, due_before, q)
         rows, started = [], []
         if tab == "started":
-            started = instances.started_rows(tx, actor)
+            started = instances.started_rows(tx, actor, where=tuple(case_list.searched(q)))
         else:
-            rows = tasks.inbox_rows(tx, actor, which=tab, process_id=process_id, office=office, due_before=due_before)
+            rows = tasks.inbox_rows(
+                tx, actor, which=tab, process_id=process_id, office=office, due_before=due_before, q=q, sort=sort
+            )
         processes = {v.process_id: v.name for v in definitions.latest_versions(tx)}
         offices = sorted({where for _, where in actor.memberships} | {t.office for t in rows})
-        return InboxPage(tab, rows, started, processes, offices)
+        return InboxPage(tab, rows, started, processes, offices, tasks.inbox_counts(tx, actor, narrowed))
 
 
 def instance_page(uow: UnitOfWork, actor_id: int, instance_id: int) -> InstancePage:

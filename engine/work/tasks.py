@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union_all
 
 from forms.validation import accepted, draft_errors
 
@@ -20,7 +21,7 @@ from ..runtime import audit, steps
 from ..store.models import HumanTask, ProcessInstance, ProcessVersion, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import InstanceView, TaskView
-from . import attachments
+from . import attachments, case_list
 from .instances import instance_view
 
 
@@ -44,6 +45,36 @@ def inbox(
         )
 
 
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to: a process, an office, the overdue (`due_before` now), the
+    cases a search finds (as the case list searches: engine.work.case_list.searched)."""
+
+    process_id: str | None = None
+    office: str | None = None
+    due_before: datetime | None = None
+    q: str = ""
+
+    def conditions(self) -> list:
+        filters = [HumanTask.state == "open"]
+        if self.process_id:
+            filters.append(HumanTask.process_id == self.process_id)
+        if self.office:
+            filters.append(HumanTask.office_code == self.office)
+        if self.due_before is not None:  # overdue: past its due time, or its case breached an SLA (escalated)
+            filters.append(or_(HumanTask.due_at < self.due_before, ProcessInstance.sla_breached.is_(True)))
+        return filters + case_list.searched(self.q)
+
+
+INBOX_SORTS = {  # the inbox's sortable columns; every order ends on the soonest due
+    "due": (),
+    "step": (HumanTask.title,),
+    "case": (ProcessInstance.title,),
+    "office": (HumanTask.office_code,),
+    "waiting": (HumanTask.created_at,),  # the longest waiting first
+}
+
+
 def inbox_rows(
     tx: Transaction,
     actor: org.Actor,
@@ -52,15 +83,11 @@ def inbox_rows(
     process_id: str | None = None,
     office: str | None = None,
     due_before: datetime | None = None,
+    q: str = "",
+    sort: str = "due",
     limit: int = 500,
 ) -> list[TaskView]:
-    filters = [HumanTask.state == "open"]
-    if process_id:
-        filters.append(HumanTask.process_id == process_id)
-    if office:
-        filters.append(HumanTask.office_code == office)
-    if due_before is not None:  # overdue: past its due time, or its case breached an SLA (escalated)
-        filters.append(or_(HumanTask.due_at < due_before, ProcessInstance.sla_breached.is_(True)))
+    filters = InboxFilter(process_id, office, due_before, q).conditions()
     soonest_first = (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
     breached_first = (ProcessInstance.sla_breached.desc(), *soonest_first)
 
@@ -76,15 +103,7 @@ def inbox_rows(
         )
         return select(chosen.subquery().c.id)
 
-    parts = []
-    if which in ("all", "mine"):
-        parts.append(part(HumanTask.assignee_id == actor.id))
-    if which in ("all", "claimable") and actor.memberships:
-        roles = [
-            and_(HumanTask.candidate_role == role, HumanTask.candidate_office == where)
-            for role, where in sorted(actor.memberships)
-        ]
-        parts.append(part(and_(HumanTask.assignee_id.is_(None), or_(*roles))))
+    parts = [part(condition) for condition in _inbox_halves(actor, which)]
     if not parts:
         return []
     ids = parts[0] if len(parts) == 1 else union_all(*parts)
@@ -94,13 +113,52 @@ def inbox_rows(
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
         .where(HumanTask.id.in_(ids))
-        .order_by(*breached_first)
+        .order_by(*INBOX_SORTS.get(sort, ()), *breached_first)
         .limit(limit)
     ).all()
     return [
         TaskView.of(task, title, process_name=process_name, assignee_name=assignee, breached=breached)
         for task, title, process_name, assignee, breached in rows
     ]
+
+
+def _inbox_halves(actor: org.Actor, which: str) -> list:
+    """The conditions of the inbox's two halves: assigned to the actor, claimable by their roles."""
+    halves = []
+    if which in ("all", "mine"):
+        halves.append(HumanTask.assignee_id == actor.id)
+    if which in ("all", "claimable") and actor.memberships:
+        roles = [
+            and_(HumanTask.candidate_role == role, HumanTask.candidate_office == where)
+            for role, where in sorted(actor.memberships)
+        ]
+        halves.append(and_(HumanTask.assignee_id.is_(None), or_(*roles)))
+    return halves
+
+
+def inbox_counts(tx: Transaction, actor: org.Actor, narrowed: InboxFilter) -> dict[str, int]:
+    """How many tasks each inbox tab holds under the same filters, and how many cases the actor
+    started (that a search finds): one query, each count on the index its tab uses."""
+
+    def count(condition):
+        return (
+            select(func.count())
+            .select_from(HumanTask)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(*narrowed.conditions(), condition)
+            .scalar_subquery()
+        )
+
+    [mine] = _inbox_halves(actor, "mine")
+    claimable = _inbox_halves(actor, "claimable")
+    started = (
+        select(func.count())
+        .select_from(ProcessInstance)
+        .where(ProcessInstance.started_by_id == actor.id, *case_list.searched(narrowed.q))
+        .scalar_subquery()
+    )
+    row = tx.session.execute(select(count(mine), count(claimable[0]) if claimable else literal(0), started)).one()
+    return {"all": row[0] + row[1], "mine": row[0], "claimable": row[1], "started": row[2]}
 
 
 def get_task(uow: UnitOfWork, actor_id: int, task_id: str) -> TaskView:

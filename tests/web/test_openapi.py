@@ -113,6 +113,8 @@ def run_everything(api) -> None:
 
     api.get(f"/instances/{instance['id']}", CHIEF_OF_MISSION_HTI)
     api.get(f"/instances/{instance['id']}", CHIEF_OF_MISSION_PAN)
+    api.get("/instances?q=marisol&status=running&sort=due", CHIEF_OF_MISSION_HTI)
+    api.get("/instances?sla=late", CHIEF_OF_MISSION_HTI)
     api.get(f"/instances/{instance['id']}/events", CHIEF_OF_MISSION_HTI)
     api.get("/instances/424242/events", CHIEF_OF_MISSION_HTI)
     document = {"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "budget.pdf")}

@@ -1,6 +1,7 @@
 """The staff pages on a phone (390 px wide) in real Chromium: the inbox's rows are stacked cards
 with every field inside the screen, and no staff page scrolls sideways. Screenshots in
-test-artifacts/screenshots/ (inbox-390.png, task-390.png, instance-390.png, start-390.png)."""
+test-artifacts/screenshots/ (inbox-390.png, task-390.png, instance-390.png, start-390.png,
+cases-390.png)."""
 
 from __future__ import annotations
 
@@ -100,5 +101,29 @@ def test_the_task_instance_and_start_pages_do_not_scroll_sideways_on_a_phone(wor
         width, visible = sideways(page)
         assert width <= visible, f"the start form scrolls sideways: {width} > {visible}"
         assert outside(page, "form.task-form button") == []
+    finally:
+        context.close()
+
+
+def test_the_case_list_on_a_phone_is_stacked_cards_with_every_field_on_screen(world, browser, live):
+    for title in (
+        "Hurricane Marisol – bridge funding for shelter, NFI and CCCM in Sud and Grand'Anse",
+        "Cholera response in the Artibonite – water trucking and treatment centres",
+    ):
+        at_regional_review(world, title)
+    context, page = phone_page(browser, live, EFP)
+    try:
+        page.goto("/cases")
+        rows = page.locator("table.cases tbody tr")
+        assert rows.count() == 2
+        screenshot(page, "cases-390")
+        width, visible = sideways(page)
+        assert width <= visible, f"the case list scrolls sideways: {width} > {visible}"
+        assert outside(page, "table.cases tbody td") == []
+        assert outside(page, "form.filters input, form.filters select") == []
+        for label in ("Reference", "Case", "Office", "Status", "SLA", "Current holder", "Started", "Last change"):
+            assert rows.first.locator(f"td[data-label='{label}']").is_visible()
+        boxes = [rows.nth(i).bounding_box() for i in range(2)]
+        assert boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"]  # cards, one under the other
     finally:
         context.close()

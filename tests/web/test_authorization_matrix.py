@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from engine.modeling import publishing
@@ -103,6 +104,7 @@ API_CELLS = [
     ("api GET attachment", lambda p: hidden_or(p, True, 200)),
     ("api GET comments", lambda p: hidden_or(p, True, 200)),  # whoever sees the case reads its comments
     ("api POST comment", lambda p: hidden_or(p, True, 201)),  # ... and may add one
+    ("api case list lists the case", lambda p: 200 if sees(p) else 204),  # whoever sees it finds it, nobody else
     ("api POST cancel", lambda p: hidden_or(p, cancels(p), 200)),  # last: it closes the case
 ]
 PAGE_CELLS = [
@@ -121,6 +123,9 @@ PAGE_CELLS = [
     ("POST attachment", lambda p: hidden_or(p, True, 302)),
     ("GET attachment", lambda p: hidden_or(p, True, 200)),
     ("POST comment", lambda p: hidden_or(p, True, 302)),
+    ("case list lists the case", lambda p: 200 if sees(p) else 204),
+    ("case list CSV holds the case", lambda p: 200 if sees(p) else 204),
+    ("case list XLSX holds the case", lambda p: 200 if sees(p) else 204),
     ("POST cancel", lambda p: hidden_or(p, cancels(p), 302)),  # last: it closes the case
 ]
 
@@ -205,6 +210,9 @@ def test_api_permissions(app, world, case, person):
         if name == "api POST comment":
             body = {"text": "A question on the budget."}
             return client.post(f"{api}/instances/{instance_id}/comments", headers=auth, json=body).status_code
+        if name == "api case list lists the case":
+            listed = client.get(f"{api}/instances?process=mefm_request", headers=auth).get_json()["instances"]
+            return 200 if instance_id in [i["id"] for i in listed] else 204
         if name == "api POST cancel":
             body = {"reason": "Withdrawn."}
             return client.post(f"{api}/instances/{instance_id}/cancel", headers=auth, json=body).status_code
@@ -264,6 +272,17 @@ def test_page_permissions(app, world, case, person):
         if name == "POST comment":
             browser.get("/")
             return browser.post(f"/instances/{instance_id}/comments", {"text": "A question on the budget."}).status_code
+        if name == "case list lists the case":
+            return 200 if f'href="/instances/{instance_id}"' in browser.get("/cases").get_data(as_text=True) else 204
+        if name == "case list CSV holds the case":
+            return (
+                200
+                if f"/instances/{instance_id}\r\n" in browser.get("/cases/export.csv").get_data(as_text=True)
+                else 204
+            )
+        if name == "case list XLSX holds the case":
+            sheet = load_workbook(io.BytesIO(browser.http.get("/cases/export.xlsx").data)).active
+            return 200 if any(str(r[-1]).endswith(f"/instances/{instance_id}") for r in sheet.values) else 204
         if name == "POST cancel":
             browser.get("/")
             form = {"reason": "Withdrawn.", "confirm": "yes"}
@@ -336,6 +355,10 @@ ENDPOINT_CELLS = {
     "api.add_comment": "api POST comment",
     "api.cancel_case": "api POST cancel",
     "case.comment": "POST comment",
+    "cases.index": "case list lists the case",
+    "cases.export_csv": "case list CSV holds the case",
+    "cases.export_xlsx": "case list XLSX holds the case",
+    "api.list_instances": "api case list lists the case",
     "case.cancel_case": "POST cancel",
 }
 

@@ -24,7 +24,7 @@ from ..runtime import audit, steps
 from ..store.models import AuditEvent, HumanTask, Office, ProcessInstance, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import EventView, InstanceView, TaskView
-from . import summary
+from . import emergency_start, summary
 from .start_drafts import discard_start_draft
 
 
@@ -36,8 +36,11 @@ def start_instance(
     data: dict[str, Any] | None = None,
     *,
     title: str | None = None,
+    emergency_id: int | None = None,
 ) -> InstanceView:
-    """Start the latest version of `process_id` for an office, as `actor_id`, with start-form data."""
+    """Start the latest version of `process_id` for an office, as `actor_id`, with start-form data;
+    for an emergency (`emergency_id`, active, of the same office), whose level, crisis type and onset
+    date the case reads instead of the form's."""
     data = dict(data or {})
     with uow as tx:
         session = tx.session
@@ -49,7 +52,12 @@ def start_instance(
         loaded = definitions.load_version(version)
         if not may_start(tx, actor, loaded, office_code):
             raise PermissionDenied(f"you may not start {version.name} for {office_code}")
-        data, errors = accepted(loaded.form(form_key(loaded.start_event)), data)
+        start_form = loaded.form(form_key(loaded.start_event))
+        emergency = None
+        if emergency_id is not None:
+            emergency = emergency_start.emergency_to_start(tx, actor, emergency_id, office_code)
+            data |= emergency_start.form_facts(emergency, start_form)
+        data, errors = accepted(start_form, data)
         if errors:
             raise InvalidData("the start form has errors", errors)
 
@@ -57,7 +65,12 @@ def start_instance(
         # The start task: its data flows on, with the fields the engine owns set from the case.
         workflow.task_tree.set_data(**without_owned(data), **engine_fields(office_code))
         instance = steps.create_instance(
-            tx, version, office_code, title=title or steps.title_of(data), started_by=actor.id
+            tx,
+            version,
+            office_code,
+            title=title or steps.title_of(data),
+            started_by=actor.id,
+            emergency_id=emergency.id if emergency else None,
         )
         audit.record(tx, instance.id, "started", actor_id=actor.id, data=data or None)
         discard_start_draft(tx, actor.id, process_id, office_code)

@@ -85,6 +85,8 @@ class _Posted:
         self.rows: dict[str, set[int]] = {}
         self.filled: set[str] = set()
         for key, values in form.lists():
+            if key is None:  # a multipart part without a name (Werkzeug's None): no field
+                continue
             parts = key.split(".", MAX_PARTS)[:MAX_PARTS]  # deeper names are no field of any form
             typed = any(value.strip() for value in values)
             path = parts[0]

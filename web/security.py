@@ -98,4 +98,5 @@ def _refuse_nul() -> None:
 
 
 def _holds_nul(values: MultiDict) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+    # A multipart part may come without a name (None): nothing to look at there.
+    return any("\x00" in (key or "") or "\x00" in (value or "") for key, value in values.items(multi=True))

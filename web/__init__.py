@@ -36,12 +36,14 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         api_attachments,  # noqa: F401 - its routes join the API's blueprint
         api_case,  # noqa: F401 - its routes join the API's blueprint
         api_cases,  # noqa: F401 - its routes join the API's blueprint
+        api_emergencies,  # noqa: F401 - its routes join the API's blueprint
         attachment_pages,
         auth,
         case_pages,
         cases,
         cli,
         downloads,
+        emergency_pages,
         errors,
         expired_forms,
         home,
@@ -64,6 +66,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     expired_forms.init_app(app)
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
     blueprints += (attachment_pages.bp, case_pages.bp, cases.bp)
+    blueprints += (emergency_pages.bp,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF token there.

@@ -52,8 +52,11 @@ def show_process(process_id: str):
 
 @bp.post("/processes/<process_id>/instances")
 def start_instance(process_id: str):
-    body = _body(required={"office"}, allowed={"office", "data"})
-    instance = instances.start_instance(_uow(), g.api_user_id, process_id, body["office"], body.get("data"))
+    body = _body(required={"office"}, allowed={"office", "data", "emergency_id"})
+    emergency = body.get("emergency_id")  # checked by the engine: an active emergency of the office
+    instance = instances.start_instance(
+        _uow(), g.api_user_id, process_id, body["office"], body.get("data"), emergency_id=emergency
+    )
     location = url_for(".show_instance", instance_id=instance.id)
     return _json(_instance(instance), 201, {"Location": location})
 
@@ -229,6 +232,8 @@ def _task(task: TaskView, *, with_form: bool = False) -> dict[str, Any]:
 def _instance(instance: InstanceView) -> dict[str, Any]:
     return {
         "id": instance.id,
+        "reference": instance.reference,
+        "emergency_id": instance.emergency_id,
         "process_id": instance.process_id,
         "process_name": instance.process_name,
         "version": instance.version,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from . import openapi_attachments, openapi_case, openapi_cases
+from . import openapi_attachments, openapi_case, openapi_cases, openapi_emergencies
 from .openapi_parts import (
     JSON_SCHEMA,
     OPTIONAL_TIME,
@@ -77,6 +77,8 @@ SCHEMAS: dict[str, Any] = {
     "Instance": _object(
         {
             "id": {"type": "integer"},
+            "reference": _nullable("string", "The case's generated reference, e.g. MEFM-HTI-2026-0007."),
+            "emergency_id": _nullable("integer", "The emergency the case belongs to, if any."),
             "process_id": {"type": "string"},
             "process_name": {"type": "string"},
             "version": {"type": "integer", "description": "The process version the instance runs on, to its end."},
@@ -120,8 +122,13 @@ SCHEMAS: dict[str, Any] = {
                 "examples": ["HTI"],
             },
             "data": {"type": "object", "description": "The start form's fields."},
+            "emergency_id": {
+                "type": ["integer", "null"],
+                "description": "The emergency the case belongs to: an active one of the same office. The case reads "
+                "its level, crisis type and onset date from it (what the start form posts for them is replaced).",
+            },
         },
-        optional=("data",),
+        optional=("data", "emergency_id"),
     ),
     "CompleteRequest": _object(
         {"data": {"type": "object", "description": "The task form's fields (omit for a task without a form)."}},
@@ -264,6 +271,8 @@ SCHEMAS |= openapi_case.SCHEMAS
 PATHS |= openapi_case.PATHS
 SCHEMAS |= openapi_cases.SCHEMAS
 PATHS |= openapi_cases.PATHS
+SCHEMAS |= openapi_emergencies.SCHEMAS
+PATHS |= openapi_emergencies.PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

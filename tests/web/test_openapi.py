@@ -157,6 +157,23 @@ def run_everything(api) -> None:
     api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_HTI, {"reason": "Not needed."})
     api.post(f"/instances/{withdrawn}/cancel", CHIEF_OF_MISSION_HTI, {"reason": "Not needed."})
 
+    marisol = {"office": "HTI", "name": "Hurricane Marisol", "crisis_type": "hurricane_tropical_storm"}
+    marisol |= {"level": "L2", "onset_date": "2025-09-14"}
+    emergency = api.post("/emergencies", EMERGENCY_FOCAL_POINT, marisol).json["id"]
+    api.post("/emergencies", CHIEF_OF_MISSION_HTI, marisol)
+    api.post("/emergencies", CHIEF_OF_MISSION_PAN, marisol)
+    api.post("/emergencies", EMERGENCY_FOCAL_POINT, {**marisol, "level": "L9"})
+    api.get("/emergencies?status=active", CHIEF_OF_MISSION_HTI)
+    api.get(f"/emergencies/{emergency}", CHIEF_OF_MISSION_HTI)
+    api.get(f"/emergencies/{emergency}", CHIEF_OF_MISSION_PAN)
+    api.post(
+        "/processes/mefm_request/instances",
+        CHIEF_OF_MISSION_HTI,
+        {"office": "HTI", "data": start, "emergency_id": emergency},
+    )
+    api.call("PATCH", f"/emergencies/{emergency}", CHIEF_OF_MISSION_HTI, json={"level": "L3"})
+    api.call("PATCH", f"/emergencies/{emergency}", EMERGENCY_FOCAL_POINT, json={"level": "L3", "status": "closed"})
+
     api.get("/tasks", headers={"Authorization": "Bearer dfw_wrong"})
     api.call("DELETE", f"/instances/{instance['id']}", CHIEF_OF_MISSION_HTI)
     api.get("/no/such/path", CHIEF_OF_MISSION_HTI)

@@ -14,7 +14,7 @@ from ..definitions.versions import LoadedVersion, load_version
 from ..notifications import policy
 from ..store.models import HumanTask, Message, Office, ProcessInstance, ProcessVersion
 from ..store.uow import Transaction
-from . import audit, references, search_words, subscriptions, timers
+from . import audit, decisions, references, search_words, subscriptions, timers
 from .human_tasks import sync_human_tasks
 
 
@@ -100,6 +100,7 @@ def finish_step(
         audit.record(tx, instance.id, "notified", outcome=told.kind, data=data)
     if instance.status == "completed":
         audit.record(tx, instance.id, "completed")
+    decisions.record_decision(tx, instance, reached)
     search_words.index_case(tx, instance, load_version(instance.process_version), execution.current_data(workflow))
     tx.session.flush()
     return Changes(opened, timer_changes, to_deliver)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
+from .reporting import CaseDecision as CaseDecision  # one module per aggregate, all reached here
 
 # JSON documents: JSONB on PostgreSQL, JSON text elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -235,6 +236,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_candidates", "state", "candidate_role", "candidate_office", "due_at"),
         Index("ix_human_task_assignee", "assignee_id", "state", "due_at"),
+        Index("ix_human_task_completed", "completed_at"),  # the SLA report's steps of a period
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID

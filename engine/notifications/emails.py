@@ -25,7 +25,7 @@ LANGUAGES = ("en", "es")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BASE_URL_MARK = "{base_url}"  # stored in bodies; replaced at send time by MailSettings.base_url
 # Template values that may be missing; a template line that uses a missing one is left out.
-OPTIONAL = ("due", "reason", "by", "amount")
+OPTIONAL = ("due", "reason", "by", "amount", "case_reference")
 _OPTIONAL_PART = re.compile(r"\[([^\]]*)\]")  # `[ (USD $amount)]` in a subject: kept only if its values are there
 
 
@@ -125,7 +125,8 @@ def _values(
         "name": user.name,
         "task": task_title or instance.title,
         "instance": instance.title,
-        "reference": str(instance.id),
+        "reference": instance.reference or str(instance.id),
+        "case_reference": instance.reference or "",  # in subjects: MEFM-HTI-2026-0007, else nothing
         "process": instance.process_version.name,
         "office": f"{office.name} ({office.code})" if office is not None else instance.office_code,
         "task_link": f"{BASE_URL_MARK}/tasks/{task_id}" if task_id else instance_link,

@@ -60,7 +60,7 @@ def test_an_approval_tells_the_chief_of_mission_who_started_it_once_with_the_amo
     [(kind, to, subject, body)] = told(world, instance.id)  # the starter is the Chief of Mission: one email
     title = HAITI["mefm_request_start"]["title"]
     assert (kind, to) == ("outcome_approved", COM_HTI)
-    assert subject == f"Approved: {title} (USD 500,000)"
+    assert subject == f"Approved: {instance.reference} {title} (USD 500,000)"  # the reference first
     assert "Your request was approved.\nReason: Fits the CERF RR timeline." in body
     assert "Amount approved: USD 500,000" in body and "Decided by:      MEFM Approver (HQ)" in body
     assert f"{{base_url}}/instances/{instance.id}" in body
@@ -72,7 +72,9 @@ def test_an_approval_of_a_reduced_amount_names_the_reduced_amount(world, publish
 
     [(kind, to, subject, body)] = told(world, instance.id)
     assert (kind, to) == ("outcome_approved_reduced", chief_of_mission("PAN"))
-    assert subject.startswith("Approved with a reduced amount: Darién") and subject.endswith("(USD 240,000)")
+    assert subject.startswith(f"Approved with a reduced amount: {instance.reference} Darién") and subject.endswith(
+        "(USD 240,000)"
+    )
     assert "Amount approved: USD 240,000" in body and "Reason: Reduced as PRD recommends." in body
     assert "300,000" not in body  # the amount requested is not the one approved
 
@@ -82,7 +84,11 @@ def test_a_rejection_says_why_and_names_no_amount(world, published_processes):  
     decide(world, instance.id, {"decision": "reject", "comments": "Not eligible: development activities."})
 
     [(kind, to, subject, body)] = told(world, instance.id)
-    assert (kind, to, subject) == ("outcome_rejected", COM_HTI, f"Rejected: {HAITI['mefm_request_start']['title']}")
+    assert (kind, to, subject) == (
+        "outcome_rejected",
+        COM_HTI,
+        f"Rejected: {instance.reference} {HAITI['mefm_request_start']['title']}",
+    )
     assert "Your request was rejected.\nReason: Not eligible: development activities." in body
     assert "USD" not in body and "Amount" not in body
 
@@ -97,7 +103,7 @@ def test_a_return_tells_the_chief_of_mission_once_with_the_reason_at_the_top(wor
     assert (kind, to, subject) == (
         "returned",
         COM_HTI,
-        f"Returned for revision: {HAITI['mefm_request_start']['title']}",
+        f"Returned for revision: {instance.reference} {HAITI['mefm_request_start']['title']}",
     )
     assert body.startswith(
         f"Hello {COM_HTI_NAME},\n\nYour request was returned for revision.\nReason: Add the repayment letter from ECHO.\n"
@@ -128,7 +134,7 @@ def test_an_endorsement_tells_the_project_developer_who_started_it_and_the_chief
     emails = told(world, instance.id)
     assert [(kind, to) for kind, to, _, _ in emails] == [("outcome_endorsed", COM_HTI), ("outcome_endorsed", PD_HTI)]
     for _, _, subject, body in emails:
-        assert subject == f"Endorsed: {HAITI_PROPOSAL['title']}"
+        assert subject == f"Endorsed: {instance.reference} {HAITI_PROPOSAL['title']}"
         assert "Your proposal was endorsed.\nReason: Regional Director: Endorsed for ECHO." in body
         assert "Decided by" not in body  # the end event, not a person, reached it
 
@@ -190,10 +196,11 @@ def test_outcome_emails_reach_the_smtp_server_in_english_and_in_spanish(world, m
     assert (COM_HTI, "Approved") in received and (chief_of_mission("PAN"), "Aprobada con un monto reducido") in received
     by_to = {r.to: r for r in smtp_server.received if r.to in (COM_HTI, chief_of_mission("PAN"))}
     english, spanish = by_to[COM_HTI], by_to[chief_of_mission("PAN")]
-    assert english.subject == f"Approved: {HAITI['mefm_request_start']['title']} (USD 500,000)"
+    assert english.subject == f"Approved: MEFM-HTI-2026-0001 {HAITI['mefm_request_start']['title']} (USD 500,000)"
     assert f"https://doeflow.test/instances/{haiti.id}" in english.body
     assert (
-        spanish.subject == f"Aprobada con un monto reducido: {PANAMA['mefm_request_start']['title']} (USD 240\u00a0000)"
+        spanish.subject
+        == f"Aprobada con un monto reducido: MEFM-PAN-2026-0001 {PANAMA['mefm_request_start']['title']} (USD 240\u00a0000)"
     )
     assert "Su solicitud fue aprobada con un monto reducido.\r\nMotivo: Reduced as PRD recommends." in spanish.body
     assert "Monto aprobado: USD 240\u00a0000" in spanish.body and "Decidió:        MEFM Approver (HQ)" in spanish.body

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from engine.definitions import catalog
 from engine.errors import InvalidData
-from engine.work import instances, start_drafts
+from engine.work import emergency_start, instances, start_drafts
 from forms.validation import localize
 
 from . import formparse, formrender
@@ -24,12 +24,21 @@ def index():
     return render_template("start_list.html", processes=catalog.startable(uow(write=False), current_user.id))
 
 
-def _form_page(process, values, errors, office, extra_rows=None, status=200, saved_at=None):
+def _form_page(process, values, errors, office, extra_rows=None, status=200, saved_at=None, offered=()):
     lang = language()
+    emergency = _emergency_id()
+    schema = emergency_start.without_emergency_fields(process.form) if emergency else process.form
     errors = {path: localize(message, lang, process.form) for path, message in errors.items()}
-    form_html = formrender.render_form(process.form or {}, values, errors, lang, extra_rows=extra_rows or {})
+    form_html = formrender.render_form(schema or {}, values, errors, lang, extra_rows=extra_rows or {})
     shown = dict(process=process, form_html=form_html, errors=errors, office=office, saved_at=saved_at)
+    shown |= dict(emergencies=offered, emergency_id=emergency)
     return render_template("start_form.html", **shown), status
+
+
+def _emergency_id() -> int | None:
+    """The emergency the form is for (`emergency_id` in the query or the post), if one is chosen."""
+    chosen = (request.values.get("emergency_id") or "").strip()
+    return int(chosen) if chosen.isdigit() and len(chosen) < 10 else None
 
 
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
@@ -38,12 +47,13 @@ def form(process_id: str):
     office = request.values.get("office") or ""
     if request.method == "GET":
         page = start_drafts.start_page(uow(write=False), current_user.id, process_id, office or None)
-        return _form_page(page.process, page.values, {}, page.office, saved_at=page.saved_at)
+        return _form_page(page.process, page.values, {}, page.office, saved_at=page.saved_at, offered=page.emergencies)
     if request.form.get("_action") == "draft":
         return _keep_draft(process_id, office)
     process = catalog.get_startable(uow(write=False), current_user.id, process_id)
     office = office or (process.offices[0] if len(process.offices) == 1 else "")
-    data = formparse.parse_submission(process.form or {}, request.form)
+    schema = emergency_start.without_emergency_fields(process.form) if _emergency_id() else process.form
+    data = formparse.parse_submission(schema or {}, request.form)
     added = formparse.added_row(request.form)
     if added:
         return _form_page(process, data, {}, office, extra_rows={added: 1})
@@ -58,7 +68,9 @@ def _office_missing() -> dict[str, str]:
 
 def _start(process, office: str, data: dict):
     try:
-        instance = instances.start_instance(uow(), current_user.id, process.process_id, office, data)
+        instance = instances.start_instance(
+            uow(), current_user.id, process.process_id, office, data, emergency_id=_emergency_id()
+        )
     except InvalidData as refused:
         return _form_page(process, data, refused.fields, office, status=400)
     flash(_("Started: %(title)s.", title=instance.title), "info")

@@ -19,6 +19,7 @@ from ..errors import InvalidData
 from ..org import offices as org
 from ..store.models import StartDraft
 from ..store.uow import Transaction, UnitOfWork
+from .emergencies import EmergencyView, active_emergencies
 
 OFFICE_ERROR = "Choose the office this is for."
 
@@ -35,6 +36,7 @@ class StartPage:
     saved_at: datetime | None = None
     saved: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    emergencies: tuple[EmergencyView, ...] = ()  # the active ones of the offices it may be started for
 
 
 def start_page(uow: UnitOfWork, actor_id: int, process_id: str, office_code: str | None = None) -> StartPage:
@@ -45,9 +47,10 @@ def start_page(uow: UnitOfWork, actor_id: int, process_id: str, office_code: str
         process = catalog.startable_process(tx, actor, process_id)
         office = office_code or (process.offices[0] if len(process.offices) == 1 else "")
         draft = _latest_draft(tx, actor.id, process, office)
+        offered = tuple(active_emergencies(tx, process.offices))
         if draft is None:
-            return StartPage(process, office)
-        return StartPage(process, draft.office_code, dict(draft.data), saved_at=draft.updated_at)
+            return StartPage(process, office, emergencies=offered)
+        return StartPage(process, draft.office_code, dict(draft.data), saved_at=draft.updated_at, emergencies=offered)
 
 
 def save_start_draft(

@@ -21,7 +21,7 @@ from engine.org import offices as org
 from engine.org import users
 from engine.org.users import hash_password
 from engine.store.models import Attachment, AuditEvent, HumanTask, ProcessInstance, StartDraft, User
-from engine.work import attachments, instances, tasks
+from engine.work import attachments, emergencies, instances, tasks
 from engine.work.uploads import Upload
 from tests.processes.conftest import WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -80,6 +80,18 @@ def cancels(p: Person) -> bool:
     return (p.role == "Chief of Mission" and p.where == "own") or supervises(p)
 
 
+def declares(p: Person) -> bool:
+    """Who declares and changes an emergency of Haiti: the region's Emergency Focal Point or Regional
+    Director, an Admin."""
+    return p.role in ("Emergency Focal Point", "Regional Director", "Admin")
+
+
+def reads_reports(p: Person) -> bool:
+    """Who reads the SLA report: the regional and headquarters roles but the Process Manager; it
+    covers the offices they work for, so every one of them finds Haiti in it."""
+    return org.ROLES[p.role] != "country" and p.role != "Process Manager"
+
+
 def hidden_or(p: Person, allowed: bool, ok: int, refused: int = 403) -> int:
     return 404 if not sees(p) else (ok if allowed else refused)
 
@@ -105,6 +117,11 @@ API_CELLS = [
     ("api GET comments", lambda p: hidden_or(p, True, 200)),  # whoever sees the case reads its comments
     ("api POST comment", lambda p: hidden_or(p, True, 201)),  # ... and may add one
     ("api case list lists the case", lambda p: 200 if sees(p) else 204),  # whoever sees it finds it, nobody else
+    ("api GET emergencies lists Haiti's", lambda p: 200 if sees(p) else 204),  # scoped as the cases
+    ("api GET emergency", lambda p: hidden_or(p, True, 200)),
+    ("api POST emergency for HTI", lambda p: hidden_or(p, declares(p), 201)),
+    ("api PATCH emergency", lambda p: hidden_or(p, declares(p), 200)),
+    ("api GET SLA report", lambda p: 200 if reads_reports(p) else 403),
     ("api POST cancel", lambda p: hidden_or(p, cancels(p), 200)),  # last: it closes the case
 ]
 PAGE_CELLS = [
@@ -126,6 +143,12 @@ PAGE_CELLS = [
     ("case list lists the case", lambda p: 200 if sees(p) else 204),
     ("case list CSV holds the case", lambda p: 200 if sees(p) else 204),
     ("case list XLSX holds the case", lambda p: 200 if sees(p) else 204),
+    ("emergencies page lists Haiti's", lambda p: 200 if sees(p) else 204),
+    ("GET emergency page", lambda p: hidden_or(p, True, 200)),
+    ("reports page offers Haiti", lambda p: 200 if reads_reports(p) else 403),
+    ("GET report chart", lambda p: 200 if reads_reports(p) else 403),
+    ("POST declare emergency for HTI", lambda p: hidden_or(p, declares(p), 302)),
+    ("POST change emergency", lambda p: hidden_or(p, declares(p), 302)),
     ("POST cancel", lambda p: hidden_or(p, cancels(p), 302)),  # last: it closes the case
 ]
 
@@ -150,6 +173,17 @@ def case(world):
     return instance.id, review.id
 
 
+@pytest.fixture
+def marisol(world) -> int:
+    """Haiti's emergency, declared by the Regional Director."""
+    facts = {"name": "Hurricane Marisol", "crisis_type": "hurricane_tropical_storm", "level": "L2"}
+    director = world.user("regional-director@ro-americas.demo")
+    return emergencies.declare_emergency(world.uow(), director, "HTI", **facts, onset_date="2025-09-14").id
+
+
+DECLARE = {"office": "HTI", "name": "Cholera", "crisis_type": "epidemic", "level": "L1", "onset_date": "2025-10-01"}
+
+
 def changed(world, instance_id: int) -> tuple:
     """What a refused action must leave as it was: the instance's state and revision, its
     timeline and its tasks' holders (read straight from the tables: this runs for every cell)."""
@@ -166,7 +200,7 @@ def changed(world, instance_id: int) -> tuple:
 
 
 @pytest.mark.parametrize("person", PEOPLE, ids=[p.email for p in PEOPLE])
-def test_api_permissions(app, world, case, person):
+def test_api_permissions(app, world, case, marisol, person):
     instance_id, task_id = case
     app.extensions["doeflow.clock"] = world.clock
     client = app.test_client()
@@ -213,6 +247,17 @@ def test_api_permissions(app, world, case, person):
         if name == "api case list lists the case":
             listed = client.get(f"{api}/instances?process=mefm_request", headers=auth).get_json()["instances"]
             return 200 if instance_id in [i["id"] for i in listed] else 204
+        if name == "api GET emergencies lists Haiti's":
+            listed = client.get(f"{api}/emergencies", headers=auth).get_json()["emergencies"]
+            return 200 if marisol in [e["id"] for e in listed] else 204
+        if name == "api GET emergency":
+            return client.get(f"{api}/emergencies/{marisol}", headers=auth).status_code
+        if name == "api POST emergency for HTI":
+            return client.post(f"{api}/emergencies", headers=auth, json=DECLARE).status_code
+        if name == "api PATCH emergency":
+            return client.patch(f"{api}/emergencies/{marisol}", headers=auth, json={"level": "L3"}).status_code
+        if name == "api GET SLA report":
+            return client.get(f"{api}/reports/sla?office=HTI", headers=auth).status_code
         if name == "api POST cancel":
             body = {"reason": "Withdrawn."}
             return client.post(f"{api}/instances/{instance_id}/cancel", headers=auth, json=body).status_code
@@ -222,7 +267,7 @@ def test_api_permissions(app, world, case, person):
 
 
 @pytest.mark.parametrize("person", PEOPLE, ids=[p.email for p in PEOPLE])
-def test_page_permissions(app, world, case, person):
+def test_page_permissions(app, world, case, marisol, person):
     instance_id, task_id = case
     app.extensions["doeflow.clock"] = world.clock
     browser = Client(app)
@@ -283,6 +328,25 @@ def test_page_permissions(app, world, case, person):
         if name == "case list XLSX holds the case":
             sheet = load_workbook(io.BytesIO(browser.http.get("/cases/export.xlsx").data)).active
             return 200 if any(str(r[-1]).endswith(f"/instances/{instance_id}") for r in sheet.values) else 204
+        if name == "emergencies page lists Haiti's":
+            return (
+                200 if f'href="/emergencies/{marisol}"' in browser.get("/emergencies").get_data(as_text=True) else 204
+            )
+        if name == "GET emergency page":
+            return browser.get(f"/emergencies/{marisol}").status_code
+        if name == "reports page offers Haiti":
+            page = browser.get("/reports")
+            if page.status_code != 200:
+                return page.status_code
+            return 200 if '<option value="HTI"' in page.get_data(as_text=True) else 204
+        if name == "GET report chart":
+            return browser.get("/reports/charts/compliance.svg?office=HTI").status_code
+        if name == "POST declare emergency for HTI":
+            browser.get("/")
+            return browser.post("/emergencies", DECLARE).status_code
+        if name == "POST change emergency":
+            browser.get("/")
+            return browser.post(f"/emergencies/{marisol}", {"level": "L3", "note": "Raised."}).status_code
         if name == "POST cancel":
             browser.get("/")
             form = {"reason": "Withdrawn.", "confirm": "yes"}
@@ -360,6 +424,17 @@ ENDPOINT_CELLS = {
     "cases.export_xlsx": "case list XLSX holds the case",
     "api.list_instances": "api case list lists the case",
     "case.cancel_case": "POST cancel",
+    "emergencies.index": "emergencies page lists Haiti's",
+    "emergencies.show": "GET emergency page",
+    "emergencies.declare": "POST declare emergency for HTI",
+    "emergencies.change": "POST change emergency",
+    "api.list_emergencies": "api GET emergencies lists Haiti's",
+    "api.show_emergency": "api GET emergency",
+    "api.declare_emergency": "api POST emergency for HTI",
+    "api.change_emergency": "api PATCH emergency",
+    "reports.index": "reports page offers Haiti",
+    "reports.chart": "GET report chart",
+    "api.sla_report": "api GET SLA report",
 }
 
 

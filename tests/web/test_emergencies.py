@@ -138,3 +138,33 @@ def test_api_patch_changes_level_and_a_closed_emergency_takes_no_new_case(api, w
     refused = api.post("/processes/mefm_request/instances", COM, body)
     assert refused.status_code == 400 and "emergency_id" in refused.json["fields"]
     assert api.get("/emergencies?status=active", DIRECTOR).json["emergencies"] == []
+
+
+# --- the start page --------------------------------------------------------------------------------
+
+
+def test_the_start_page_offers_the_active_emergencies_and_stops_asking_their_level(site, world):
+    marisol = declared(world)
+    com = browser(site, COM)
+    plain = com.get("/start/mefm_request").get_data(as_text=True)
+    assert f'<option value="{marisol.id}"' in plain and 'name="emergency_level"' in plain
+    chosen = com.get(f"/start/mefm_request?emergency_id={marisol.id}").get_data(as_text=True)
+    assert 'name="emergency_level"' not in chosen and 'name="crisis_type"' not in chosen
+    assert f'name="emergency_id" value="{marisol.id}"' in chosen and "come from the emergency" in chosen
+    form = {"office": "HTI", "_action": "start", "emergency_id": str(marisol.id)}
+    form |= {k: str(v) for k, v in START.items() if k not in ("activities", "emergency_level", "crisis_type")}
+    form |= {f"activities.{i}.{k}": str(v) for i, row in enumerate(START["activities"]) for k, v in row.items()}
+    response = com.post("/start/mefm_request", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    [case] = emergencies.get_emergency(world.uow(), world.user(COM), marisol.id).cases
+    assert case.process_id == "mefm_request"
+
+
+def test_the_start_page_refuses_a_closed_emergency(site, world):
+    marisol = declared(world)
+    emergencies.change_emergency(world.uow(), world.user(DIRECTOR), marisol.id, status="closed")
+    com = browser(site, COM)
+    assert f'<option value="{marisol.id}"' not in com.get("/start/mefm_request").get_data(as_text=True)
+    form = {"office": "HTI", "_action": "start", "emergency_id": str(marisol.id), "title": "Late"}
+    response = com.post("/start/mefm_request", form)
+    assert response.status_code == 400 and "closed" in response.get_data(as_text=True)

@@ -325,6 +325,46 @@ ES = {
     "Last change (UTC)": "Último cambio (UTC)",
     "Link": "Enlace",
     # (end of issue 14 part B)
+    # --- issue 14 part A: emergencies and case references ---
+    "Declared: %(reference)s %(name)s.": "Declarada: %(reference)s %(name)s.",
+    "The emergency is changed; its timeline keeps the change.": (
+        "La emergencia se modificó; su cronología conserva el cambio."
+    ),
+    "Type of crisis": "Tipo de crisis",
+    "Level": "Nivel",
+    "Onset date": "Fecha de inicio de la crisis",
+    "Note": "Nota",
+    "Active": "Activa",
+    "Closed": "Cerrada",
+    "Emergencies": "Emergencias",
+    "No emergency is declared for the offices you work for.": (
+        "No hay ninguna emergencia declarada para las oficinas en las que trabaja."
+    ),
+    "Declare an emergency": "Declarar una emergencia",
+    "e.g. Hurricane Marisol": "p. ej. Huracán Marisol",
+    "Declare": "Declarar",
+    "onset %(day)s": "inicio %(day)s",
+    "running": "en curso",
+    "No case is started for this emergency yet.": "Todavía no se ha iniciado ningún caso para esta emergencia.",
+    "These cases in the case list": "Estos casos en la lista de casos",
+    "%(who)s declared it at %(level)s.": "%(who)s la declaró en %(level)s.",
+    "%(who)s changed the level from %(old)s to %(new)s.": "%(who)s cambió el nivel de %(old)s a %(new)s.",
+    "%(who)s closed it.": "%(who)s la cerró.",
+    "%(who)s reopened it.": "%(who)s la reabrió.",
+    "Change": "Modificar",
+    "Change the level": "Cambiar el nivel",
+    "Close the emergency": "Cerrar la emergencia",
+    "Reopen the emergency": "Reabrir la emergencia",
+    "its emergency": "su emergencia",
+    "None: not for a declared emergency": "Ninguna: no es para una emergencia declarada",
+    "Use this emergency": "Usar esta emergencia",
+    "For %(emergency)s: the level (%(level)s), the type of crisis and the onset date come from the emergency.": (
+        "Para %(emergency)s: el nivel (%(level)s), el tipo de crisis y la fecha de inicio vienen de la emergencia."
+    ),
+    "For the emergency chosen: its level, type of crisis and onset date come from it.": (
+        "Para la emergencia elegida: su nivel, tipo de crisis y fecha de inicio vienen de ella."
+    ),
+    # (end of issue 14 part A)
 }
 
 

@@ -37,6 +37,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         api_case,  # noqa: F401 - its routes join the API's blueprint
         api_cases,  # noqa: F401 - its routes join the API's blueprint
         api_emergencies,  # noqa: F401 - its routes join the API's blueprint
+        api_reports,  # noqa: F401 - its routes join the API's blueprint
         attachment_pages,
         auth,
         case_pages,
@@ -51,6 +52,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
         inbox,
         instance_pages,
         modeler,
+        reports,
         security,
         start_pages,
         task_pages,
@@ -67,6 +69,7 @@ def create_app(config: settings.Config | None = None, *, serving: bool = False) 
     blueprints = (home.bp, auth.bp, inbox.bp, task_pages.bp, start_pages.bp, instance_pages.bp, modeler.bp)
     blueprints += (attachment_pages.bp, case_pages.bp, cases.bp)
     blueprints += (emergency_pages.bp,)
+    blueprints += (reports.bp,)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # The API authenticates with bearer tokens, never with the session cookie: no CSRF token there.

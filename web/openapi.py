@@ -9,7 +9,7 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
-from . import openapi_attachments, openapi_case, openapi_cases, openapi_emergencies
+from . import openapi_attachments, openapi_case, openapi_cases, openapi_emergencies, openapi_reports
 from .openapi_parts import (
     JSON_SCHEMA,
     OPTIONAL_TIME,
@@ -273,6 +273,8 @@ SCHEMAS |= openapi_cases.SCHEMAS
 PATHS |= openapi_cases.PATHS
 SCHEMAS |= openapi_emergencies.SCHEMAS
 PATHS |= openapi_emergencies.PATHS
+SCHEMAS |= openapi_reports.SCHEMAS
+PATHS |= openapi_reports.PATHS
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -174,6 +174,10 @@ def run_everything(api) -> None:
     api.call("PATCH", f"/emergencies/{emergency}", CHIEF_OF_MISSION_HTI, json={"level": "L3"})
     api.call("PATCH", f"/emergencies/{emergency}", EMERGENCY_FOCAL_POINT, json={"level": "L3", "status": "closed"})
 
+    api.get("/reports/sla?office=HTI&from=2026-01-01", EMERGENCY_FOCAL_POINT)
+    api.get("/reports/sla?from=2026-02-30", EMERGENCY_FOCAL_POINT)
+    api.get("/reports/sla", CHIEF_OF_MISSION_HTI)
+
     api.get("/tasks", headers={"Authorization": "Bearer dfw_wrong"})
     api.call("DELETE", f"/instances/{instance['id']}", CHIEF_OF_MISSION_HTI)
     api.get("/no/such/path", CHIEF_OF_MISSION_HTI)

@@ -325,6 +325,58 @@ ES = {
     "Last change (UTC)": "Último cambio (UTC)",
     "Link": "Enlace",
     # (end of issue 14 part B)
+    # --- issue 14 part C: the SLA and operations report ---
+    "%(decided)d cases decided, %(within)d within the SLA, %(breached)d breached.": (
+        "%(decided)d casos decididos, %(within)d dentro del SLA, %(breached)d con incumplimiento."
+    ),
+    "%(decided)d decided, %(within)d within the SLA, %(breached)d breached": (
+        "%(decided)d decididos, %(within)d dentro del SLA, %(breached)d con incumplimiento"
+    ),
+    "%(num)d MEFM advances outstanding": "%(num)d anticipos MEFM pendientes",
+    "%(num)d breaches open now": "%(num)d incumplimientos abiertos ahora",
+    "90th percentile hours": "Horas del percentil 90",
+    "Age (days)": "Antigüedad (días)",
+    "Amount (USD)": "Monto (USD)",
+    "Applications": "Solicitudes",
+    "Breaches open now": "Incumplimientos abiertos ahora",
+    "CERF pipeline: open applications by step": "Solicitudes CERF en curso, por paso",
+    "Decided": "Decididos",
+    "Decided from": "Decididos desde",
+    "Decided until": "Decididos hasta",
+    "Decisions within the SLA and breached, by month": "Decisiones dentro del SLA y con incumplimiento, por mes",
+    "Escalated": "Escalado",
+    "Expected repayment": "Reembolso previsto",
+    "Hours to decision: median and 90th percentile": "Horas hasta la decisión: mediana y percentil 90",
+    "MEFM advances outstanding": "Anticipos MEFM pendientes",
+    "Median and 90th percentile of the hours from the start of a case to its decision.": (
+        "Mediana y percentil 90 de las horas desde el inicio de un caso hasta su decisión."
+    ),
+    "Median hours": "Horas (mediana)",
+    "Median hours open": "Horas abierto (mediana)",
+    "Month": "Mes",
+    "No CERF application is running.": "No hay ninguna solicitud CERF en curso.",
+    "No advance is outstanding.": "No hay ningún anticipo pendiente.",
+    "No breach is open.": "No hay ningún incumplimiento abierto.",
+    "No case was decided in this period.": "No se decidió ningún caso en este período.",
+    "No data for this period": "Sin datos para este período",
+    "No step was done in this period.": "No se completó ningún paso en este período.",
+    "Open applications": "Solicitudes en curso",
+    "Overdue since": "Vencido desde",
+    "Per process, office and month of decision": "Por proceso, oficina y mes de la decisión",
+    "Reports": "Informes",
+    "SLA and operations report": "Informe de SLA y operaciones",
+    "Show": "Mostrar",
+    "The CERF applications running now, counted at the step each waits at.": (
+        "Las solicitudes CERF en curso, contadas en el paso en que espera cada una."
+    ),
+    "The steps done in the period, the slowest first, by the median hours each stayed open.": (
+        "Los pasos completados en el período, los más lentos primero, según la mediana de horas que estuvieron abiertos."
+    ),
+    "Total": "Total",
+    "Where the time goes: median hours open per step": "Dónde se va el tiempo: mediana de horas abierto por paso",
+    "Within the SLA": "Dentro del SLA",
+    "passed": "vencido",
+    # (end of issue 14 part C)
     # --- issue 14 part A: emergencies and case references ---
     "Declared: %(reference)s %(name)s.": "Declarada: %(reference)s %(name)s.",
     "The emergency is changed; its timeline keeps the change.": (

@@ -27,6 +27,7 @@ STYLE = Style(
     foreground_subtle="#666666",
     colors=("#1f6f43", "#b3261e", "#1d4f91", "#8a5a00"),
     font_family="system-ui, sans-serif",
+    no_data_font_size=20,
 )
 CHARTS = ("compliance", "decision_hours", "steps", "cerf")
 MAX_BARS = 12
@@ -58,6 +59,10 @@ def _chart(kind, name: str, **config):
         disable_xml_declaration=True,
         width=720,
         height=360,
+        explicit_size=True,
+        legend_at_bottom=True,
+        truncate_legend=-1,
+        truncate_label=48,
         print_values=False,
         no_data_text=_("No data for this period"),
         **config,

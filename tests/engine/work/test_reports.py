@@ -179,3 +179,23 @@ def test_an_mefm_decision_counts_and_its_advance_is_outstanding_until_repaid(wor
     assert advance.expected_repayment == date.fromisoformat(mefm["mefm_request_start"]["expected_repayment_date"])
     assert advance.repayment_passed and advance.age_days >= 400
     assert report(world, "finance@hq.demo", process_id="cerf_application").now.advances == []
+
+
+def test_an_mefm_decided_after_its_48_hours_counts_as_breached_beside_one_decided_in_time(
+    world,
+    published_processes,  # noqa: F811
+):
+    mefm = HAITI_HURRICANE["mefm"]
+    in_time = submit(world, "HTI", mefm)
+    decided_and_allocated(world, "HTI", in_time.id, mefm)
+    late = submit(world, "HTI", mefm)
+    world.clock.advance(hours=48, seconds=1)
+    ticker.tick(world.db, world.clock)  # the escalation: the review stops, the next level decides
+    escalated = only_task(world, APPROVER, late.id)
+    assert escalated.title == "Escalated decision (48 h passed)"
+    [breach] = report(world).now.open_breaches
+    assert (breach.instance_id, breach.escalated) == (late.id, True)
+    tasks.complete_task(world.uow(), world.user(APPROVER), escalated.id, mefm["mefm_decision"])
+    [row] = report(world, process_id="mefm_request").rows
+    assert (row.decided, row.within_sla, row.breached) == (2, 1, 1)
+    assert report(world).now.open_breaches == []

@@ -24,7 +24,7 @@ from ..runtime import audit, steps
 from ..store.models import AuditEvent, HumanTask, Office, ProcessInstance, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import EventView, InstanceView, TaskView
-from . import emergency_start, summary
+from . import case_links, emergency_start, summary
 from .start_drafts import discard_start_draft
 
 
@@ -52,7 +52,8 @@ def start_instance(
         loaded = definitions.load_version(version)
         if not may_start(tx, actor, loaded, office_code):
             raise PermissionDenied(f"you may not start {version.name} for {office_code}")
-        start_form = loaded.form(form_key(loaded.start_event))
+        # A reference to another case is one of the office's generated ones (engine.work.case_links).
+        start_form = case_links.with_reference_choices(tx, loaded.form(form_key(loaded.start_event)), [office_code])
         emergency = None
         if emergency_id is not None:
             emergency = emergency_start.emergency_to_start(tx, actor, emergency_id, office_code)
@@ -61,9 +62,6 @@ def start_instance(
         if errors:
             raise InvalidData("the start form has errors", errors)
 
-        workflow = steps.new_workflow(loaded)
-        # The start task: its data flows on, with the fields the engine owns set from the case.
-        workflow.task_tree.set_data(**without_owned(data), **engine_fields(office_code))
         instance = steps.create_instance(
             tx,
             version,
@@ -72,6 +70,11 @@ def start_instance(
             started_by=actor.id,
             emergency_id=emergency.id if emergency else None,
         )
+        workflow = steps.new_workflow(loaded)
+        # The start task: its data flows on, with the fields the engine owns set from the case
+        # (its office; its own reference where the start form holds it).
+        own = case_links.own_references(start_form, instance.reference)
+        workflow.task_tree.set_data(**without_owned(data), **own, **engine_fields(office_code))
         audit.record(tx, instance.id, "started", actor_id=actor.id, data=data or None)
         discard_start_draft(tx, actor.id, process_id, office_code)
         execution.advance(workflow, tx.now())

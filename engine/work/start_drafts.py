@@ -5,7 +5,7 @@ start form is opened, and deleted when the case is started."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from ..errors import InvalidData
 from ..org import offices as org
 from ..store.models import StartDraft
 from ..store.uow import Transaction, UnitOfWork
+from . import case_links
 from .emergencies import EmergencyView, active_emergencies
 
 OFFICE_ERROR = "Choose the office this is for."
@@ -46,6 +47,8 @@ def start_page(uow: UnitOfWork, actor_id: int, process_id: str, office_code: str
         actor = org.load_actor(tx.session, actor_id)
         process = catalog.startable_process(tx, actor, process_id)
         office = office_code or (process.offices[0] if len(process.offices) == 1 else "")
+        offices = [office] if office in process.offices else list(process.offices)
+        process = replace(process, form=case_links.with_reference_choices(tx, process.form, offices))
         draft = _latest_draft(tx, actor.id, process, office)
         offered = tuple(active_emergencies(tx, process.offices))
         if draft is None:

@@ -12,10 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.modeling import publishing
 from engine.runtime import steps as runtime
 from engine.scheduling import ticker
+from engine.store.models import ProcessInstance, ProcessVersion
 from engine.views import TaskView
 from engine.work import tasks
 from tests.processes.flow_coverage import FlowCoverage
@@ -38,6 +40,37 @@ def published_processes(world) -> dict[str, int]:
     """Every shipped process published together with the real forms: process id -> version."""
     published = publishing.publish(world.uow(), shipped_files(), forms_dir=str(FORMS))
     return {p.process_id: p.version for p in published}
+
+
+def proposal_on_record(world, office: str, reference: str | None) -> None:
+    """An EPPE case of `office` known by `reference`, for a CERF call or an MEFM request started by
+    hand that links to it (engine.work.case_links: the link is one of the office's EPPE references).
+    Kept as a case migrated with its reference would be: only its row, its process left aside."""
+    if not reference:
+        return
+    with world.uow() as uow:
+        session = uow.session
+        if session.scalar(select(ProcessInstance.id).where(ProcessInstance.reference == reference)) is not None:
+            return
+        # Its own version when eppe is published, else any: the case list is not what these tests read.
+        version = session.scalar(
+            select(ProcessVersion).order_by((ProcessVersion.process_id == "eppe").desc(), ProcessVersion.id).limit(1)
+        )
+        now = world.clock.now()
+        session.add(
+            ProcessInstance(
+                process_version_id=version.id,
+                process_id="eppe",
+                office_code=office,
+                title=f"Proposal {reference}",
+                status="completed",
+                state="",
+                started_at=now,
+                updated_at=now,
+                reference=reference,
+            )
+        )
+        uow.commit()
 
 
 def open_tasks(world, who: str, instance_id: int, title: str | None = None) -> list[TaskView]:

@@ -306,7 +306,7 @@ def test_guatemala_bridge_alone_starts_an_mefm_request_in_guatemala_repaid_by_a_
     assert (bridge.name, bridge.payload) == (ENDORSED, bridge_payload(eppe, 150_000, cerf=False))
     mefm = assert_started_in_the_office(world, bridge, eppe)
     assert (mefm.data["requested_amount_usd"], mefm.data["repayment_source"]) == (150_000, "donor")
-    assert mefm.data["linked_eppe_id"] == "EPPE-GTM-2025-009"
+    assert mefm.data["linked_eppe_id"] == "EPPE-GTM-2026-0001"  # the proposal's generated reference
     assert open_tasks(world, chief_of_mission("HTI"), mefm.id) == []  # another office's request
     with pytest.raises(NotFound):
         view(world, mefm.id, project_developer("HTI"))
@@ -534,7 +534,7 @@ def test_what_a_form_shows_read_only_cannot_be_changed_by_a_submission(world, pu
     instance = drafted(world, eppe)
     changed = {**eppe["eppe_budget_check"], "budget_usd": 1, "eppe_reference": "EPPE-HTI-2025-999"}
     after = complete(world, resources_management("HTI"), instance.id, changed)
-    assert after.data["budget_usd"] == 3_424_000 and after.data["eppe_reference"] == "EPPE-HTI-2025-014"
+    assert after.data["budget_usd"] == 3_424_000 and after.data["eppe_reference"] == "EPPE-HTI-2026-0001"
 
 
 # --- the diagram ---------------------------------------------------------------------------------

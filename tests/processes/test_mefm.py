@@ -16,7 +16,7 @@ from engine.messaging import delivery as messages
 from engine.store.models import Message
 from engine.work import instances, tasks
 from forms.validation import field_errors
-from tests.processes.conftest import WORKFLOWS, complete, form, only_task, open_tasks, tick_at
+from tests.processes.conftest import WORKFLOWS, complete, form, only_task, open_tasks, proposal_on_record, tick_at
 from tests.processes.scenarios import (
     GUATEMALA_FLOODS,
     HAITI_HURRICANE,
@@ -69,6 +69,7 @@ def start(world, office: str, mefm: dict, *, who: str | None = None, **changes):
     if "requested_amount_usd" in changes and "activities" not in changes:
         # One line for the whole amount: the request's amount is the sum of its activities.
         data["activities"] = [{**data["activities"][0], "cost_usd": changes["requested_amount_usd"]}]
+    proposal_on_record(world, office, data.get("linked_eppe_id"))  # a link names one of the office's EPPEs
     return instances.start_instance(world.uow(), world.user(who or chief_of_mission(office)), PROCESS, office, data)
 
 
@@ -571,7 +572,7 @@ def test_the_start_form_names_every_missing_field_and_each_bad_activity_line():
     assert field_errors(form("mefm_request_start"), donor) == {"repayment_source_name": "This field is required."}
     assert field_errors(
         form("mefm_request_start"), {**donor, "linked_eppe_id": "EPPE 14", "repayment_source": "cerf"}
-    ) == {"linked_eppe_id": "'EPPE 14' does not match '^EPPE-[A-Z]{3}-[0-9]{4}-[0-9]{3}$'"}
+    ) == {"linked_eppe_id": "'EPPE 14' does not match '^EPPE-[A-Z]{3}-[0-9]{4}-[0-9]{3,}$'"}
     assert field_errors(form("mefm_request_start"), {**donor, "repayment_source_name": "x", "budget": 1}) == {
         "repayment_source_name": "Must be at least 2 characters.",
         "": "Unexpected field: 'budget'",

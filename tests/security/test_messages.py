@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from engine.bpmn.case_fields import OWNED_FIELDS
 from engine.bpmn.loading import validate_paths
-from engine.errors import InvalidDiagram
+from engine.errors import InvalidData, InvalidDiagram
 from engine.messaging import delivery
 from engine.modeling import publishing
 from engine.store.models import Message, ProcessInstance
@@ -88,7 +88,6 @@ class Disbursement:
 
 
 DISBURSEMENTS = [
-    Disbursement("PAN", HAITI_EPPE, False, "a Panama CERF naming Haiti's EPPE"),
     Disbursement("HTI", HAITI_EPPE, True, "Haiti's own CERF of the same EPPE"),
 ]
 
@@ -120,6 +119,15 @@ def test_a_cerf_disbursement_repays_only_an_advance_of_its_own_office(world, hai
         assert (message.state, message.target_instance_id) == ("unmatched", None)
         assert message.id in [m.id for m in delivery.undelivered(world.uow())]
     assert _data_of(world, haiti_advance)[1]["office"] == "HTI"
+
+
+def test_a_panama_cerf_call_may_not_name_haitis_eppe(world, haiti_advance):
+    """The link is chosen among Panama's own EPPE references (engine.work.case_links): Haiti's is
+    refused when the call is opened, so no Panama disbursement can ever name it."""
+    with pytest.raises(InvalidData) as refused:
+        test_cerf.open_call(world, {**HAITI_RR, "office": "PAN"}, eppe_reference=HAITI_EPPE)
+    assert "eppe_reference" in refused.value.fields
+    assert not _repaid(world, haiti_advance)
 
 
 # --- a message posted from outside the cases: scoped by the office it names ---------------------------

@@ -178,8 +178,15 @@ def _start_by_message(tx: Transaction, message: Message) -> int | None:
             message.last_error = f"{version.process_id} starts on {message.name}, but the message names no office"
             return None
         payload = dict(message.payload)
+        # A case started by another of its office's (an MEFM bridge by its EPPE) joins its emergency.
+        emergency = source.emergency_id if source is not None and source.office_code == office else None
         instance = steps.create_instance(
-            tx, version, office, title=steps.title_of(payload), started_by=source.started_by_id if source else None
+            tx,
+            version,
+            office,
+            title=steps.title_of(payload),
+            started_by=source.started_by_id if source else None,
+            emergency_id=emergency,
         )
         workflow = steps.new_workflow(loaded)
         workflow.task_tree.set_data(**engine_fields(office))

@@ -10,7 +10,8 @@ import pytest
 
 from engine.errors import InvalidData, NotFound, PermissionDenied
 from engine.modeling import publishing
-from engine.work import emergencies, emergency_start, instances
+from engine.work import emergencies, emergency_start, instances, tasks
+from tests.engine.conftest import diagram, publish
 from tests.processes.conftest import WORKFLOWS
 from tests.processes.scenarios import HAITI_HURRICANE
 
@@ -148,3 +149,16 @@ def test_the_crisis_types_are_those_of_the_start_forms():
     for name in ("mefm_request_start.json", "eppe_start.json", "cerf_call.json"):
         schema = json.loads((FORMS_DIR / name).read_text(encoding="utf-8"))
         assert tuple(schema["properties"]["crisis_type"]["enum"]) == emergencies.CRISIS_TYPES, name
+
+
+def test_a_case_started_by_a_message_of_a_case_of_the_emergency_joins_it(world):
+    files = {**diagram("request_funds.bpmn"), **diagram("fund_on_request.bpmn")}
+    publish(world, files)
+    marisol = declare(world)
+    pd = world.user("project-developer@hti.demo")
+    data = {"reference": "EPPE-HTI-7", "amount": 250000}
+    asking = instances.start_instance(world.uow(), pd, "request_funds", "HTI", data, emergency_id=marisol.id)
+    [task] = [t for t in instances.get_instance(world.uow(), pd, asking.id).tasks]
+    tasks.complete_task(world.uow(), pd, task.id, {})
+    cases = emergencies.get_emergency(world.uow(), world.user(DIRECTOR), marisol.id).cases
+    assert sorted(c.process_id for c in cases) == ["fund_on_request", "request_funds"]

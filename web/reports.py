@@ -32,6 +32,15 @@ def chart(name: str):
     return report_charts.chart_svg(name, found)
 
 
+@bp.get("/reports/heat/<process_id>")
+@login_required
+def heat(process_id: str):
+    """The diagram's heat overlay: per element, steps done in the period and their median hours."""
+    wanted = parse_report_filter(request.args)
+    found = reports.step_heat(uow(write=False), current_user.id, process_id, wanted)
+    return {"steps": {s.element_id: {"done": s.done, "median_hours": s.median_hours} for s in found}}
+
+
 @bp.app_context_processor
 def _report_link() -> dict:
     """Whether the header offers the report: to the roles that may read it."""

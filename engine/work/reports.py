@@ -10,7 +10,7 @@ of the filtered set, fetched in order."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 from itertools import groupby
 
@@ -98,6 +98,26 @@ def sla_rows(uow: UnitOfWork, actor_id: int, wanted: ReportFilter) -> tuple[Repo
         return wanted, decided_rows(tx, actor, wanted, _process_names(tx))
 
 
+@dataclass(frozen=True)
+class StepHeat:
+    """Time spent at one step (a diagram element) across the cases of the period."""
+
+    element_id: str
+    done: int
+    median_hours: float | None
+
+
+def step_heat(uow: UnitOfWork, actor_id: int, process_id: str, wanted: ReportFilter) -> list[StepHeat]:
+    """The heat overlay of a process's diagram: per element, how many of its steps were done in
+    the period and their median hours open, over the offices the actor works for."""
+    with uow as tx:
+        actor = _reader(tx, actor_id)
+        wanted = replace(wanted.resolved(tx.now().date()), process_id=process_id)
+        return [
+            StepHeat(element, done, median) for _, element, done, median in _step_hours(tx, actor, wanted, "element")
+        ]
+
+
 def _reader(tx: Transaction, actor_id: int) -> org.Actor:
     actor = org.load_actor(tx.session, actor_id)
     if not may_read_reports(actor):
@@ -148,9 +168,16 @@ def decided_rows(tx: Transaction, actor: org.Actor, wanted: ReportFilter, names:
 
 def step_rows(tx: Transaction, actor: org.Actor, wanted: ReportFilter, names: dict[str, str]) -> list[StepRow]:
     """Per process and step (a task's title) done in the period: how many, median hours open (helper)."""
+    found = _step_hours(tx, actor, wanted, "title")
+    rows = [StepRow(p, names.get(p, p), title, done, _rounded(median)) for p, title, done, median in found]
+    return sorted(rows, key=lambda r: (r.process_name, -(r.median_hours or 0), r.title))
+
+
+def _step_hours(tx: Transaction, actor: org.Actor, wanted: ReportFilter, by: str) -> list[tuple]:
+    """(process, the step's title or element id, how many done, median hours open) in the period."""
     task = HumanTask
     hours = ((_seconds(tx, task.completed_at) - _seconds(tx, task.created_at)) / 3600.0).label("hours")
-    keys = (task.process_id, task.title)
+    keys = (task.process_id, task.title if by == "title" else task.element_id)
     # `|| ''` keeps the planner on the index of completed_at (the period), off the one led by state,
     # which would read every step ever done (SQLite has no statistics to know better).
     conditions = [
@@ -158,17 +185,12 @@ def step_rows(tx: Transaction, actor: org.Actor, wanted: ReportFilter, names: di
         *_within(actor, wanted, task.completed_at, task.office_code, task.process_id),
     ]
     if _postgresql(tx):
-        query = (
-            select(*keys, func.count().label("done"), func.percentile_cont(0.5).within_group(hours).label("median"))
-            .where(*conditions)
-            .group_by(*keys)
-        )
-        found = [(r.process_id, r.title, r.done, r.median) for r in tx.session.execute(query)]
-    else:
-        query = select(*keys, hours).where(*conditions).order_by(*keys, hours)
-        found = [(*key, len(values), percentile(values, 0.5)) for key, values in _grouped(tx.session.execute(query), 2)]
-    rows = [StepRow(p, names.get(p, p), title, done, _rounded(median)) for p, title, done, median in found]
-    return sorted(rows, key=lambda r: (r.process_name, -(r.median_hours or 0), r.title))
+        median = func.percentile_cont(0.5).within_group(hours)
+        query = select(*keys, func.count(), median).where(*conditions).group_by(*keys)
+        return [(p, step, done, _rounded(m)) for p, step, done, m in tx.session.execute(query)]
+    query = select(*keys, hours).where(*conditions).order_by(*keys, hours)
+    grouped = _grouped(tx.session.execute(query), 2)
+    return [(*key, len(values), _rounded(percentile(values, 0.5))) for key, values in grouped]
 
 
 def percentile(ordered: list[float], fraction: float) -> float | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from engine.store.models import CaseDecision
-from engine.work import instances
+from engine.work import instances, tasks
 from tests.e2e.browser import screenshot
 from tests.e2e.conftest import PASSWORD
 from tests.processes.scenarios import HAITI_HURRICANE
@@ -81,4 +81,26 @@ def test_the_report_and_its_charts_work_without_javascript(world, browser, live)
     page.wait_for_load_state("networkidle")
     assert charts == [200, 200, 200, 200]
     assert "3 decided, 2 within the SLA, 1 breached" in page.content()
+    context.close()
+
+
+def test_the_heat_overlay_shows_the_median_hours_on_the_steps_of_the_diagram(world, browser, live):
+    start = HAITI_HURRICANE["mefm"]["mefm_request_start"]
+    case = instances.start_instance(world.uow(), world.user(COM), "mefm_request", "HTI", start)
+    world.clock.advance(hours=5)
+    rm = world.user("resources-management@hti.demo")
+    [task] = [t for t in tasks.inbox(world.uow(), rm) if t.instance_id == case.id]
+    tasks.complete_task(world.uow(), rm, task.id, HAITI_HURRICANE["mefm"]["mefm_budget_check"])
+    context, page = signed_in(browser, live, javascript=True)
+    page.add_init_script(LISTEN)
+    page.goto(f"/instances/{case.id}")
+    page.wait_for_selector(".diagram[data-ready]")
+    page.click("button[data-heat]")
+    page.wait_for_selector(".diagram[data-heat-shown]")
+    assert page.locator(".diagram .heat").all_inner_texts() == ["5 h"]
+    assert page.get_attribute("button[data-heat]", "aria-pressed") == "true"
+    assert page.evaluate("window.__violations") == []
+    screenshot(page, "diagram-heat")
+    page.click("button[data-heat]")
+    assert page.locator(".diagram .heat").count() == 0
     context.close()

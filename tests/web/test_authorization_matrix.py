@@ -147,6 +147,7 @@ PAGE_CELLS = [
     ("GET emergency page", lambda p: hidden_or(p, True, 200)),
     ("reports page offers Haiti", lambda p: 200 if reads_reports(p) else 403),
     ("GET report chart", lambda p: 200 if reads_reports(p) else 403),
+    ("GET diagram heat", lambda p: 200 if reads_reports(p) else 403),
     ("POST declare emergency for HTI", lambda p: hidden_or(p, declares(p), 302)),
     ("POST change emergency", lambda p: hidden_or(p, declares(p), 302)),
     ("POST cancel", lambda p: hidden_or(p, cancels(p), 302)),  # last: it closes the case
@@ -341,6 +342,8 @@ def test_page_permissions(app, world, case, marisol, person):
             return 200 if '<option value="HTI"' in page.get_data(as_text=True) else 204
         if name == "GET report chart":
             return browser.get("/reports/charts/compliance.svg?office=HTI").status_code
+        if name == "GET diagram heat":
+            return browser.get("/reports/heat/mefm_request?office=HTI").status_code
         if name == "POST declare emergency for HTI":
             browser.get("/")
             return browser.post("/emergencies", DECLARE).status_code
@@ -434,6 +437,7 @@ ENDPOINT_CELLS = {
     "api.change_emergency": "api PATCH emergency",
     "reports.index": "reports page offers Haiti",
     "reports.chart": "GET report chart",
+    "reports.heat": "GET diagram heat",
     "api.sla_report": "api GET SLA report",
 }
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 from engine.org import users
 from engine.store.models import CaseDecision
-from engine.work import instances
+from engine.work import instances, tasks
 from tests.web.people import COM, DIRECTOR, MEFM, Client
 
 START = MEFM["mefm_request_start"]
@@ -121,3 +121,20 @@ def test_the_api_gives_the_rows_scoped_and_refuses_bad_dates_and_country_roles(s
     refused = get(DIRECTOR, "?from=yesterday")
     assert refused.status_code == 400 and "from" in refused.get_json()["fields"]
     assert get(COM).status_code == 403
+
+
+def test_the_diagram_heat_gives_the_median_hours_per_step_of_the_offices_seen(site, world):
+    start = instances.start_instance(world.uow(), world.user(COM), "mefm_request", "HTI", START)
+    world.clock.advance(hours=3)
+    client = browser(site, DIRECTOR)
+    assert client.get("/reports/heat/mefm_request").get_json() == {"steps": {}}
+    rm = world.user("resources-management@hti.demo")
+    [task] = [t for t in tasks.inbox(world.uow(), rm) if t.instance_id == start.id]
+    tasks.complete_task(world.uow(), rm, task.id, MEFM["mefm_budget_check"])
+    heat = client.get("/reports/heat/mefm_request").get_json()["steps"]
+    assert heat == {"check_budget": {"done": 1, "median_hours": 3.0}}
+    assert client.get("/reports/heat/mefm_request?office=PAN").get_json() == {"steps": {}}
+    assert browser(site, COM).get("/reports/heat/mefm_request").status_code == 403
+    page = client.get(f"/instances/{start.id}").get_data(as_text=True)
+    assert 'data-heat="/reports/heat/PROCESS"' in page
+    assert "data-heat" not in browser(site, COM).get(f"/instances/{start.id}").get_data(as_text=True)

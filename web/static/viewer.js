@@ -50,7 +50,40 @@
           if (action) actions[action.getAttribute("data-zoom")]();
         });
       }
+      if (tools) heatOverlay(viewer, tools, state.process_id);
       box.setAttribute("data-ready", "true");
+    });
+  }
+
+  // The heat overlay (for who reads the SLA report): the median hours each step stayed open across
+  // the cases of the last six months, as a badge on the step, darker the longer. Off until asked.
+  function heatOverlay(viewer, tools, processId) {
+    var button = tools.querySelector("[data-heat]");
+    if (!button) return;
+    var overlays = viewer.get("overlays");
+    var registry = viewer.get("elementRegistry");
+    var url = button.getAttribute("data-heat").replace("PROCESS", encodeURIComponent(processId));
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      if (button.getAttribute("aria-pressed") === "true") {
+        overlays.remove({ type: "heat" });
+        button.setAttribute("aria-pressed", "false");
+        return;
+      }
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (heat) {
+        var ids = Object.keys(heat.steps).filter(function (id) { return registry.get(id); });
+        var most = Math.max.apply(null, ids.map(function (id) { return heat.steps[id].median_hours || 0; }).concat([1]));
+        ids.forEach(function (id) {
+          var step = heat.steps[id];
+          var badge = document.createElement("span");
+          badge.className = "heat heat-" + Math.min(3, Math.floor(((step.median_hours || 0) / most) * 4));
+          badge.textContent = (step.median_hours || 0) + " h";
+          badge.title = step.done + " × · " + step.median_hours + " h";
+          overlays.add(id, "heat", { position: { bottom: -6, right: 8 }, html: badge });
+        });
+        button.setAttribute("aria-pressed", "true");
+        box.setAttribute("data-heat-shown", String(ids.length));
+      });
     });
   }
 

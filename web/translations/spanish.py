@@ -376,6 +376,7 @@ ES = {
     "Where the time goes: median hours open per step": "Dónde se va el tiempo: mediana de horas abierto por paso",
     "Within the SLA": "Dentro del SLA",
     "passed": "vencido",
+    "Time per step": "Tiempo por paso",
     # (end of issue 14 part C)
     # --- issue 14 part A: emergencies and case references ---
     "Declared: %(reference)s %(name)s.": "Declarada: %(reference)s %(name)s.",

@@ -199,3 +199,16 @@ def test_an_mefm_decided_after_its_48_hours_counts_as_breached_beside_one_decide
     [row] = report(world, process_id="mefm_request").rows
     assert (row.decided, row.within_sla, row.breached) == (2, 1, 1)
     assert report(world).now.open_breaches == []
+
+
+def test_the_heat_of_a_diagram_is_the_median_hours_per_element_in_the_offices_seen(world, sla_process, panama_only):
+    decide(world, "HTI", hours=4)
+    decide(world, "HTI", hours=8)
+    heat = {
+        s.element_id: (s.done, s.median_hours)
+        for s in reports.step_heat(world.uow(), world.user(DIRECTOR), PROCESS, ReportFilter())
+    }
+    assert heat == {"draft": (2, 0.0), "review": (2, 3.0), "approve": (2, 3.0)}
+    assert reports.step_heat(world.uow(), world.user(panama_only), PROCESS, ReportFilter()) == []
+    with pytest.raises(PermissionDenied):
+        reports.step_heat(world.uow(), world.user(PD_HTI), PROCESS, ReportFilter())

@@ -32,6 +32,7 @@ class TaskView:
     breached: bool = False  # its case breached an SLA (an escalation fired)
     candidate_role: str | None = None  # the role it is offered to while nobody holds it
     candidate_office: str | None = None  # the office where that role is held (not always the case's)
+    instance_reference: str | None = None  # its case's reference (MEFM-HTI-2026-0007), where it is read
 
     @classmethod
     def of(cls, row: HumanTask, instance_title: str, form: dict | None = None, **extra) -> "TaskView":

@@ -212,6 +212,7 @@ def _task(task: TaskView, *, with_form: bool = False) -> dict[str, Any]:
         "id": task.id,
         "instance_id": task.instance_id,
         "instance_title": task.instance_title,
+        "instance_reference": task.instance_reference,
         "process_id": task.process_id,
         "element_id": task.element_id,
         "title": task.title,

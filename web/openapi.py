@@ -58,6 +58,7 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string", "description": "The task's id (a UUID)."},
             "instance_id": {"type": "integer"},
             "instance_title": {"type": "string"},
+            "instance_reference": _nullable("string", "Its case's reference in the inbox (GET /tasks), else null."),
             "process_id": {"type": "string"},
             "element_id": {"type": "string", "description": "The BPMN element of the task."},
             "title": {"type": "string"},

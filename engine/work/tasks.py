@@ -108,7 +108,14 @@ def inbox_rows(
         return []
     ids = parts[0] if len(parts) == 1 else union_all(*parts)
     rows = tx.session.execute(
-        select(HumanTask, ProcessInstance.title, ProcessVersion.name, User.name, ProcessInstance.sla_breached)
+        select(
+            HumanTask,
+            ProcessInstance.title,
+            ProcessVersion.name,
+            User.name,
+            ProcessInstance.sla_breached,
+            ProcessInstance.reference,
+        )
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
         .outerjoin(User, User.id == HumanTask.assignee_id)
@@ -117,8 +124,8 @@ def inbox_rows(
         .limit(limit)
     ).all()
     return [
-        TaskView.of(task, title, process_name=process_name, assignee_name=assignee, breached=breached)
-        for task, title, process_name, assignee, breached in rows
+        TaskView.of(t, title, process_name=name, assignee_name=who, breached=late, instance_reference=ref)
+        for t, title, name, who, late, ref in rows
     ]
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from engine.org.users import hash_password
 from engine.store.models import User
-from engine.work import emergencies
+from engine.work import emergencies, instances
 from tests.web.api_fixtures import api_fixture  # noqa: F401 - the fixture `api`
-from tests.web.people import COM, DIRECTOR, EFP, MEFM, PASSWORD, Client
+from tests.web.people import COM, DIRECTOR, EFP, MEFM, PASSWORD, RM, Client
 
 COM_PAN = "chief-of-mission@pan.demo"
 START = MEFM["mefm_request_start"]
@@ -168,3 +168,10 @@ def test_the_start_page_refuses_a_closed_emergency(site, world):
     form = {"office": "HTI", "_action": "start", "emergency_id": str(marisol.id), "title": "Late"}
     response = com.post("/start/mefm_request", form)
     assert response.status_code == 400 and "closed" in response.get_data(as_text=True)
+
+
+def test_the_inbox_rows_and_the_api_inbox_name_the_cases_reference(site, world, api):
+    case = instances.start_instance(world.uow(), world.user(COM), "mefm_request", "HTI", START)
+    assert case.reference in browser(site, RM).get("/").get_data(as_text=True)
+    [task] = api.inbox(RM, case.id)
+    assert task["instance_reference"] == case.reference

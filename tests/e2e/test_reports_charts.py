@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from engine.scheduling import ticker
 from engine.store.models import CaseDecision
 from engine.work import instances, tasks
 from tests.e2e.browser import screenshot
@@ -103,4 +104,35 @@ def test_the_heat_overlay_shows_the_median_hours_on_the_steps_of_the_diagram(wor
     screenshot(page, "diagram-heat")
     page.click("button[data-heat]")
     assert page.locator(".diagram .heat").count() == 0
+    context.close()
+
+
+def test_after_a_breach_the_report_shows_it_breached_and_the_case_decided_in_time_within(world, browser, live):
+    mefm = HAITI_HURRICANE["mefm"]
+
+    def complete(who: str, case_id: int, data: dict) -> None:
+        [task] = [t for t in tasks.inbox(world.uow(), world.user(who)) if t.instance_id == case_id]
+        tasks.complete_task(world.uow(), world.user(who), task.id, data)
+
+    def submitted() -> int:
+        case = instances.start_instance(world.uow(), world.user(COM), "mefm_request", "HTI", mefm["mefm_request_start"])
+        complete("resources-management@hti.demo", case.id, mefm["mefm_budget_check"])
+        complete(COM, case.id, mefm["mefm_com_submission"])
+        return case.id
+
+    in_time = submitted()
+    complete("emergency-focal-point@ro-americas.demo", in_time, mefm["mefm_regional_review"])
+    complete("prd@hq.demo", in_time, mefm["mefm_prd_review"])
+    complete("mefm-approver@hq.demo", in_time, mefm["mefm_decision"])
+    late = submitted()
+    world.clock.advance(hours=48, seconds=1)  # time moved by the clock: the escalation fires
+    ticker.tick(world.db, world.clock)
+    context, page = signed_in(browser, live, javascript=False)
+    page.goto("/reports?process=mefm_request")
+    assert "1 breaches open now" in page.content()
+    complete("mefm-approver@hq.demo", late, mefm["mefm_decision"])
+    page.goto("/reports?process=mefm_request")
+    cells = page.locator("#t-compliance tbody tr td").all_inner_texts()
+    assert cells[1:6] == ["HTI", "2026-11", "2", "1", "1"]  # decided, within the SLA, breached
+    assert "0 breaches open now" in page.content()
     context.close()

@@ -10,7 +10,7 @@ import pytest
 from engine.errors import InvalidData, PermissionDenied
 from engine.scheduling import ticker
 from engine.store.models import CaseDecision, Membership, User
-from engine.work import instances, reports, tasks
+from engine.work import cancel, instances, reports, tasks
 from engine.work.report_filter import ReportFilter, parse_report_filter
 from tests.engine.conftest import diagram, publish
 from tests.engine.work.test_instances import DRAFT, PD_HTI, only_task
@@ -212,3 +212,11 @@ def test_the_heat_of_a_diagram_is_the_median_hours_per_element_in_the_offices_se
     assert reports.step_heat(world.uow(), world.user(panama_only), PROCESS, ReportFilter()) == []
     with pytest.raises(PermissionDenied):
         reports.step_heat(world.uow(), world.user(PD_HTI), PROCESS, ReportFilter())
+
+
+def test_a_cancelled_case_is_never_decided(world, sla_process):
+    case = instances.start_instance(world.uow(), world.user(PD_HTI), PROCESS, "HTI", {"title": "Withdrawn"})
+    cancel.cancel_instance(world.uow(), world.user(PD_HTI), case.id, "Not needed after all.")
+    with world.uow() as uow:
+        assert uow.session.get(CaseDecision, case.id) is None
+    assert report(world).rows == []

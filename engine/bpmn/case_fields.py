@@ -5,6 +5,7 @@ message's payload land in one of them is refused when it is checked (`owned_vari
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator
 
 from lxml import etree
@@ -18,6 +19,26 @@ def engine_fields(office: str) -> dict[str, Any]:
 
 
 OWNED_FIELDS = frozenset(engine_fields(""))
+CASE_REFERENCE = "x-case-reference"  # a start-form property that holds the case's own reference
+MAX_KIND = 12
+
+
+def own_reference_fields(schema: dict | None) -> list[str]:
+    """The properties of a form that hold the case's own reference (engine.work.case_links)."""
+    properties = (schema or {}).get("properties") or {}
+    return [name for name, spec in properties.items() if isinstance(spec, dict) and spec.get(CASE_REFERENCE)]
+
+
+def own_references(schema: dict | None, reference: str | None) -> dict[str, Any]:
+    """What the engine puts into a new case's data for its own-reference properties."""
+    return {name: reference for name in own_reference_fields(schema)} if reference else {}
+
+
+def reference_kind(process_id: str, declared: str | None = None) -> str:
+    """The first part of a case reference: what the diagram declares, else the process id's first
+    word in capitals (`mefm_request` -> MEFM)."""
+    chosen = declared or re.split(r"[^A-Za-z0-9]+", process_id.strip())[0] or "CASE"
+    return re.sub(r"[^A-Z0-9]", "", chosen.upper())[:MAX_KIND] or "CASE"
 
 
 def without_owned(data: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from forms.validation import accepted
 
 from ..bpmn import budget, execution, outcomes
 from ..bpmn import timers as timer_events
-from ..bpmn.case_fields import engine_fields, without_owned
+from ..bpmn.case_fields import engine_fields, own_references, reference_kind, without_owned
 from ..bpmn.events import none_start_event
 from ..bpmn.loading import load_definitions
 from ..bpmn.messages import thrown
@@ -178,7 +178,10 @@ class _Run:
         data, errors = accepted(self._form(key), data)
         if not self._valid(getattr(start, "bpmn_id", None), key, errors):
             return
-        self.workflow.task_tree.set_data(**without_owned(data), **engine_fields(self.office))
+        # A sample of the reference a real start would give (KIND-OFFICE-YEAR-0000), where the form holds it.
+        sample = f"{reference_kind(self.workflow.spec.name)}-{self.office}-{self.now.year}-0000"
+        own = own_references(self._form(key), sample)
+        self.workflow.task_tree.set_data(**without_owned(data), **own, **engine_fields(self.office))
         self._act(lambda: execution.advance(self.workflow, self.now), returned=False)
 
     def step(self, step: str) -> None:

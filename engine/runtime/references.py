@@ -11,19 +11,17 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..bpmn.case_fields import reference_kind
 from ..store.models import ReferenceCounter
 from ..store.uow import Transaction
 
 EMERGENCY = "EM"
-MAX_KIND = 12
 REFERENCE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*-\d{4}-\d{4,}$")
 
 
 def kind_of(process_id: str, declared: str | None = None) -> str:
-    """The first part of a reference: what the diagram declares (its `referencePrefix`), else the
-    process id's first word in capitals (`mefm_request` -> MEFM)."""
-    chosen = declared or re.split(r"[^A-Za-z0-9]+", process_id.strip())[0] or "CASE"
-    return re.sub(r"[^A-Z0-9]", "", chosen.upper())[:MAX_KIND] or "CASE"
+    """The first part of a reference (engine.bpmn.case_fields.reference_kind)."""
+    return reference_kind(process_id, declared)
 
 
 def next_reference(tx: Transaction, kind: str, office_code: str, year: int) -> str:

@@ -10,27 +10,15 @@ A start form names them declaratively:
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from sqlalchemy import select
 
+from ..bpmn.case_fields import CASE_REFERENCE, own_reference_fields, own_references  # noqa: F401 - the one rule
 from ..store.models import ProcessInstance
 from ..store.uow import Transaction
 
-CASE_REFERENCE = "x-case-reference"
 REFERENCE_OF = "x-reference-of"
 MAX_CHOICES = 500  # the newest; a select longer than that is no help to anybody
-
-
-def own_reference_fields(schema: dict | None) -> list[str]:
-    """The properties of a form that hold the case's own reference."""
-    properties = (schema or {}).get("properties") or {}
-    return [name for name, spec in properties.items() if isinstance(spec, dict) and spec.get(CASE_REFERENCE)]
-
-
-def own_references(schema: dict | None, reference: str | None) -> dict[str, Any]:
-    """What the engine puts into a new case's data for its own-reference properties."""
-    return {name: reference for name in own_reference_fields(schema)} if reference else {}
 
 
 def with_reference_choices(tx: Transaction, schema: dict | None, offices: list[str] | tuple[str, ...]) -> dict | None:

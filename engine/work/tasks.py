@@ -21,7 +21,7 @@ from ..runtime import audit, steps
 from ..store.models import HumanTask, ProcessInstance, ProcessVersion, User
 from ..store.uow import Transaction, UnitOfWork
 from ..views import InstanceView, TaskView
-from . import attachments, case_list
+from . import attachments, case_links, case_list
 from .instances import instance_view
 
 
@@ -182,12 +182,12 @@ def form_view(tx: Transaction, actor: org.Actor, task: HumanTask) -> TaskView:
     """The task with its form's JSON Schema, and the draft if the actor holds it."""
     instance = tx.session.get(ProcessInstance, task.instance_id)
     form = definitions.load_version(instance.process_version).form(task.form_key)
+    form = case_links.with_reference_choices(tx, form, [instance.office_code])  # as the start form
     return _task_view(tx, task, form=form, draft=task.draft if task.assignee_id == actor.id else None)
 
 
 def save_draft(uow: UnitOfWork, actor_id: int, task_id: str, data: dict[str, Any]) -> TaskView:
-    """Keep the actor's entries without submitting them (not validated). Saving a draft of a task
-    nobody holds claims it: the work is now theirs."""
+    """Keep the actor's entries unsubmitted; a draft of a task nobody holds claims it for the actor."""
     with uow as tx:
         actor = org.load_actor(tx.session, actor_id)
         view = keep_draft(tx, actor, visible_task(tx, actor, task_id, lock=True), data)
@@ -322,9 +322,10 @@ def complete(tx: Transaction, actor: org.Actor, task: HumanTask, data: Any) -> I
     if spiff_task is None or not spiff_task.has_state(TaskState.READY):
         raise Conflict("the task is no longer open")
     # The cross-field rules read the case's data the form was shown with (the amount approved earlier).
-    data, errors = accepted(loaded.form(task.form_key), data, spiff_task.data)
+    form = case_links.with_reference_choices(tx, loaded.form(task.form_key), [instance.office_code])
+    data, errors = accepted(form, data, spiff_task.data)
     if not errors:  # the documents its file fields name are this case's, and now this task's
-        errors = attachments.link_form_files(tx, task, loaded.form(task.form_key), data)
+        errors = attachments.link_form_files(tx, task, form, data)
     if errors:
         raise InvalidData("the form has errors", errors)
     execution.run_task(workflow, spiff_task, data, tx.now())

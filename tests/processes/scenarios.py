@@ -61,7 +61,6 @@ HAITI_HURRICANE = {
                 "68,500 people newly displaced, 31,200 in 212 collective centres; the CERF RR and ECHO funds "
                 "will not arrive before the end of September."
             ),
-            "linked_eppe_id": "EPPE-HTI-2025-014",
         },
         "mefm_budget_check": {
             "activities_total_usd": 500_000,
@@ -138,7 +137,6 @@ PANAMA_DARIEN = {
                 "3,100 arrivals a day for four weeks; both stations are at nearly twice their capacity "
                 "and the donor grant is still pending."
             ),
-            "linked_eppe_id": "EPPE-PAN-2025-006",
         },
         "mefm_budget_check": {
             "activities_total_usd": 300_000,
@@ -321,3 +319,11 @@ VALIDATION_FAILURES = {
 }
 
 SCENARIOS = {"A": HAITI_HURRICANE, "B": PANAMA_DARIEN, "C": GUATEMALA_FLOODS}
+
+
+# The EPPE each scenario's MEFM request links to when a test links it (linked_eppe_id): a link names
+# one of the office's EPPE cases (engine.work.case_links), so a test that links puts it on record
+# first (tests.processes.conftest.proposal_on_record).
+LINKED_EPPE = {"HTI": "EPPE-HTI-2025-014", "PAN": "EPPE-PAN-2025-006"}
+HAITI_HURRICANE["mefm"]["linked_eppe_id"] = LINKED_EPPE["HTI"]
+PANAMA_DARIEN["mefm"]["linked_eppe_id"] = LINKED_EPPE["PAN"]

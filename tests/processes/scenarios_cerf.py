@@ -19,7 +19,7 @@ HAITI_RR = {
     # What the eppe process throws once EPPE-HTI-2025-014 is endorsed with CERF as a funding route; the
     # MEFM advance MEFM-HTI-2025-003 (scenarios.HAITI_HURRICANE) is to be repaid from the grant.
     "eppe_message": {
-        "eppe_reference": HAITI_HURRICANE["mefm"]["mefm_request_start"]["linked_eppe_id"],
+        "eppe_reference": HAITI_HURRICANE["mefm"]["linked_eppe_id"],
         "office": "HTI",
         "title": "Emergency Shelter, NFI and CCCM support to hurricane-affected populations in Sud and Grand'Anse",
         "crisis_type": HAITI_HURRICANE["crisis"]["crisis_type"],

@@ -65,7 +65,8 @@ def resources_management(office: str) -> str:
 
 
 def start(world, office: str, mefm: dict, *, who: str | None = None, **changes):
-    data = {**mefm["mefm_request_start"], **changes}
+    link = {"linked_eppe_id": mefm["linked_eppe_id"]} if mefm.get("linked_eppe_id") else {}
+    data = {**mefm["mefm_request_start"], **link, **changes}
     if "requested_amount_usd" in changes and "activities" not in changes:
         # One line for the whole amount: the request's amount is the sum of its activities.
         data["activities"] = [{**data["activities"][0], "cost_usd": changes["requested_amount_usd"]}]
@@ -781,6 +782,6 @@ def test_a_request_linked_to_no_eppe_is_never_repaid_by_a_cerf_disbursement(worl
     mefm = GUATEMALA_FLOODS["mefm"]  # repaid from the flash appeal
     instance = submit(world, "GTM", mefm)
     decided_and_allocated(world, "GTM", instance.id, mefm)
-    assert "linked_eppe_id" not in mefm["mefm_request_start"]
+    assert "linked_eppe_id" not in mefm["mefm_request_start"] and "linked_eppe_id" not in mefm
     anything = send(world, "CERFDisbursed", {**HAITI_HURRICANE["mefm"]["cerf_disbursement"], "office": "GTM"})
     assert anything.state == "unmatched" and [t.title for t in view(world, instance.id).tasks] == [REPAYMENT]

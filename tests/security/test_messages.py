@@ -31,7 +31,7 @@ from tests.processes.scenarios import HAITI_HURRICANE
 from tests.processes.scenarios_cerf import HAITI_RR
 
 MESSAGES = Path(__file__).resolve().parent / "data" / "messages"
-HAITI_EPPE = HAITI_HURRICANE["mefm"]["mefm_request_start"]["linked_eppe_id"]
+HAITI_EPPE = HAITI_HURRICANE["mefm"]["linked_eppe_id"]
 DISBURSEMENT = HAITI_HURRICANE["mefm"]["cerf_disbursement"]  # what Haiti's CERF disbursement carries
 PRD, FINANCE = "prd@hq.demo", "finance@hq.demo"
 

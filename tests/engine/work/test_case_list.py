@@ -126,14 +126,22 @@ def test_filters_by_process_office_status_and_emergency(world, cases):
     with world.uow() as uow:
         uow.session.add(
             Emergency(
-                id=7, reference="EM-HTI-2026-0001", office_code="HTI", name="Hurricane Marisol",
-                crisis_type="hurricane", level="L3", onset_date=date(2026, 11, 20),
-                created_at=world.clock.now(), updated_at=world.clock.now(),
+                id=7,
+                reference="EM-HTI-2026-0001",
+                office_code="HTI",
+                name="Hurricane Marisol",
+                crisis_type="hurricane",
+                level="L3",
+                onset_date=date(2026, 11, 20),
+                created_at=world.clock.now(),
+                updated_at=world.clock.now(),
             )
         )
         uow.session.flush()
         uow.session.execute(
-            update(ProcessInstance).where(ProcessInstance.id == cases["Hurricane Marisol shelter"].id).values(emergency_id=7)
+            update(ProcessInstance)
+            .where(ProcessInstance.id == cases["Hurricane Marisol shelter"].id)
+            .values(emergency_id=7)
         )
         uow.commit()
     assert titles(listed(world, DIRECTOR, process_id="funding_review_sla")) == ["Other process"]
@@ -217,6 +225,11 @@ def test_parameters_are_read_and_wrong_ones_refused_by_name():
     with pytest.raises(InvalidData) as refused:
         parse_filter({"status": "open", "sla": "late", "page": "0", "per_page": "5000", "from": "yesterday"})
     assert set(refused.value.fields) == {"status", "sla", "page", "per_page", "from"}
-    for wrong in ({"colour": "red"}, {"holder": "nobody"}, {"from": "2026-02-01", "to": "2026-01-01"}, {"q": "x" * 201}):
+    for wrong in (
+        {"colour": "red"},
+        {"holder": "nobody"},
+        {"from": "2026-02-01", "to": "2026-01-01"},
+        {"q": "x" * 201},
+    ):
         with pytest.raises(InvalidData):
             parse_filter(wrong)

@@ -5,36 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 from sqlalchemy import text
 
 from engine.store import schema
-from engine.store.uow import Database
-from tests.conftest import _postgres_database
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_at_0009(request, tmp_path):
-    cleanup = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        try:
-            url, cleanup = _postgres_database()
-        except Exception as error:  # noqa: BLE001 - as tests/conftest.py: no server, no PostgreSQL half
-            pytest.skip(f"PostgreSQL is not reachable: {error}")
-    database = Database.connect(url)
-    schema.upgrade(database, "0009")
-    yield database
-    database.engine.dispose()
-    if cleanup:
-        cleanup()
-
-
-def test_the_cases_that_exist_are_found_by_their_title_and_reference(database_at_0009):
-    database = database_at_0009
+def test_the_cases_that_exist_are_found_by_their_title_and_reference(database_at):
+    database = database_at("0009")
     with database.engine.begin() as connection:
         connection.execute(
             text("INSERT INTO office (code, name, kind, timezone) VALUES ('HTI', 'Haiti', 'country', 'UTC')")

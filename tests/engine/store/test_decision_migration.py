@@ -5,37 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import select, text
 
 from engine.store import schema
 from engine.store.models import CaseDecision
-from engine.store.uow import Database
-from tests.conftest import _postgres_database
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_at_0010(request, tmp_path):
-    cleanup = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        try:
-            url, cleanup = _postgres_database()
-        except Exception as error:  # noqa: BLE001 - as tests/conftest.py: no server, no PostgreSQL half
-            pytest.skip(f"PostgreSQL is not reachable: {error}")
-    database = Database.connect(url)
-    schema.upgrade(database, "0010")
-    yield database
-    database.engine.dispose()
-    if cleanup:
-        cleanup()
-
-
-def test_the_cases_completed_before_count_as_decided_when_they_completed(database_at_0010):
-    database = database_at_0010
+def test_the_cases_completed_before_count_as_decided_when_they_completed(database_at):
+    database = database_at("0010")
     cases = [  # (id, status, breached, hours to completion)
         (1, "completed", False, 30),
         (2, "completed", True, 70),

@@ -6,38 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import text
 
 from engine.clock import FixedClock
 from engine.runtime import references
 from engine.store import schema
-from engine.store.uow import Database
-from tests.conftest import _postgres_database
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_at_0008(request, tmp_path):
-    cleanup = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    else:
-        try:
-            url, cleanup = _postgres_database()
-        except Exception as error:  # noqa: BLE001 - as tests/conftest.py: no server, no PostgreSQL half
-            pytest.skip(f"PostgreSQL is not reachable: {error}")
-    database = Database.connect(url)
-    schema.upgrade(database, "0008")
-    yield database
-    database.engine.dispose()
-    if cleanup:
-        cleanup()
-
-
-def test_the_cases_that_exist_get_references_in_the_order_they_were_started(database_at_0008):
-    database = database_at_0008
+def test_the_cases_that_exist_get_references_in_the_order_they_were_started(database_at):
+    database = database_at("0008")
     cases = [  # (id, process, office, started): ids not in the order of starting, two years, two offices
         (1, "mefm_request", "HTI", T + timedelta(days=2)),
         (2, "mefm_request", "HTI", T),
